@@ -1,0 +1,384 @@
+//! Wire types shared by the client's API seam, the mock store and the
+//! server. Field names are PascalCase, as in the platform's API 3.0.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::knowledge::RestoreRefusal;
+use crate::model::{Account, Resource, ResourceKind, Tab, User};
+use crate::postpaid::{PostpaidState, Refusal};
+use crate::status::Status;
+
+/// The platform's error codes in use here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorCode {
+    #[serde(rename = "AuthFailure.UnauthorizedOperation")]
+    AuthFailureUnauthorizedOperation,
+    UnauthorizedOperation,
+    RequestLimitExceeded,
+    LimitExceeded,
+    ResourceNotFound,
+    ResourceInsufficient,
+    ResourceUnavailable,
+    InvalidParameter,
+    MissingParameter,
+    InvalidParameterValue,
+    FailedOperation,
+    #[serde(rename = "FailedOperation.BalanceInsufficient")]
+    FailedOperationBalanceInsufficient,
+    InternalError,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AuthFailureUnauthorizedOperation => "AuthFailure.UnauthorizedOperation",
+            ErrorCode::UnauthorizedOperation => "UnauthorizedOperation",
+            ErrorCode::RequestLimitExceeded => "RequestLimitExceeded",
+            ErrorCode::LimitExceeded => "LimitExceeded",
+            ErrorCode::ResourceNotFound => "ResourceNotFound",
+            ErrorCode::ResourceInsufficient => "ResourceInsufficient",
+            ErrorCode::ResourceUnavailable => "ResourceUnavailable",
+            ErrorCode::InvalidParameter => "InvalidParameter",
+            ErrorCode::MissingParameter => "MissingParameter",
+            ErrorCode::InvalidParameterValue => "InvalidParameterValue",
+            ErrorCode::FailedOperation => "FailedOperation",
+            ErrorCode::FailedOperationBalanceInsufficient => "FailedOperation.BalanceInsufficient",
+            ErrorCode::InternalError => "InternalError",
+        }
+    }
+
+    /// The HTTP status a server answers this code with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::AuthFailureUnauthorizedOperation => 401,
+            ErrorCode::UnauthorizedOperation => 403,
+            ErrorCode::RequestLimitExceeded => 429,
+            ErrorCode::ResourceNotFound => 404,
+            ErrorCode::LimitExceeded
+            | ErrorCode::ResourceInsufficient
+            | ErrorCode::ResourceUnavailable
+            | ErrorCode::FailedOperation
+            | ErrorCode::FailedOperationBalanceInsufficient => 409,
+            ErrorCode::InvalidParameter
+            | ErrorCode::MissingParameter
+            | ErrorCode::InvalidParameterValue => 400,
+            ErrorCode::InternalError => 500,
+        }
+    }
+}
+
+/// An error as the API reports it: a code, a message, and for a cooldown
+/// the instant the action is next allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_allowed_at: Option<DateTime<Utc>>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            next_allowed_at: None,
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::NotPermitted => ApiError::new(
+                ErrorCode::UnauthorizedOperation,
+                "This sub-account does not hold the \"Postpaid Settings\" permission. The main account can grant it under User Permissions.",
+            ),
+            Refusal::WrongTenant => ApiError::new(ErrorCode::UnauthorizedOperation, "The resource belongs to another account."),
+            Refusal::Overdue { balance_cents } => ApiError::new(
+                ErrorCode::FailedOperationBalanceInsufficient,
+                format!(
+                    "The account is overdue (balance {}); postpaid cannot be enabled until the balance is topped up.",
+                    crate::format::money(balance_cents, "USD")
+                ),
+            ),
+            Refusal::Cooldown { next_allowed_at } => ApiError {
+                code: ErrorCode::RequestLimitExceeded,
+                message: format!(
+                    "Postpaid can be enabled once per hour; next allowed at {}.",
+                    next_allowed_at.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+                next_allowed_at: Some(next_allowed_at),
+            },
+        }
+    }
+}
+
+impl From<RestoreRefusal> for ApiError {
+    fn from(r: RestoreRefusal) -> Self {
+        match r {
+            RestoreRefusal::NothingIsolated => ApiError::new(ErrorCode::ResourceNotFound, "No knowledge is isolated."),
+            RestoreRefusal::InsufficientCapacity { free, needed } => ApiError::new(
+                ErrorCode::ResourceInsufficient,
+                format!(
+                    "Free capacity is {} characters; the smallest isolated item needs {}. Purchase or renew knowledge base capacity first.",
+                    crate::format::grouped(free),
+                    crate::format::grouped(needed)
+                ),
+            ),
+        }
+    }
+}
+
+/// Sort orders of the resource list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SortKey {
+    #[default]
+    ExpiresAsc,
+    ExpiresDesc,
+    UsageDesc,
+    UsageAsc,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 4] = [
+        SortKey::ExpiresAsc,
+        SortKey::ExpiresDesc,
+        SortKey::UsageDesc,
+        SortKey::UsageAsc,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            SortKey::ExpiresAsc => "expires-asc",
+            SortKey::ExpiresDesc => "expires-desc",
+            SortKey::UsageDesc => "usage-desc",
+            SortKey::UsageAsc => "usage-asc",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.slug() == s)
+    }
+}
+
+pub const PAGE_SIZES: [u32; 3] = [10, 20, 50];
+pub const MAX_SEARCH_LEN: usize = 100;
+
+/// A request for one page of the resource list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ListResourcesRequest {
+    pub tab: Tab,
+    /// None lists every status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(default)]
+    pub search: String,
+    #[serde(default)]
+    pub sort: SortKey,
+    /// From 1.
+    pub page_number: u32,
+    pub page_size: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StatusCounts {
+    pub available: u64,
+    pub exhausted: u64,
+    pub expired: u64,
+    pub not_yet_effective: u64,
+    pub refunded: u64,
+    pub all: u64,
+}
+
+impl StatusCounts {
+    pub fn get(&self, s: Option<Status>) -> u64 {
+        match s {
+            None => self.all,
+            Some(Status::Available) => self.available,
+            Some(Status::Exhausted) => self.exhausted,
+            Some(Status::Expired) => self.expired,
+            Some(Status::NotYetEffective) => self.not_yet_effective,
+            Some(Status::Refunded) => self.refunded,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourceRow {
+    pub resource: Resource,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourcePage {
+    pub items: Vec<ResourceRow>,
+    /// Rows matching the status filter and search, across pages.
+    pub total: u64,
+    /// Per-status counts for the tab and search (before the status filter).
+    pub counts: StatusCounts,
+    /// The instant the page was computed (usage "as of").
+    pub as_of: DateTime<Utc>,
+}
+
+/// Banner counts across the account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Summary {
+    pub account: Option<Account>,
+    pub nearly_exhausted: Vec<ResourceRef>,
+    pub exhausted: Vec<ResourceRef>,
+    /// At most 1 day left.
+    pub expiring_1: Vec<ResourceRef>,
+    /// More than 1, at most 7 days left.
+    pub expiring_7: Vec<ResourceRef>,
+    /// More than 7, at most 30 days left.
+    pub expiring_30: Vec<ResourceRef>,
+    /// Expired in the last 30 days.
+    pub expired: Vec<ResourceRef>,
+    pub isolated_documents: u64,
+    pub isolated_qa_pairs: u64,
+    pub postpaid_enabled: bool,
+    pub as_of: DateTime<Utc>,
+}
+
+/// A resource named in a banner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourceRef {
+    pub id: String,
+    pub name: String,
+    pub kind: ResourceKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KnowledgeUsage {
+    /// Capacity in force, in characters (the platform sends these as strings).
+    #[serde(with = "as_string")]
+    pub available_char_size: u64,
+    #[serde(with = "as_string")]
+    pub used_char_size: u64,
+    /// Characters isolated because they exceed the capacity.
+    #[serde(with = "as_string")]
+    pub exceed_char_size: u64,
+    pub isolated_documents: u64,
+    pub isolated_qa_pairs: u64,
+    /// How many isolated items a restore would bring back now.
+    pub restorable_items: u64,
+    /// Why restoring is not possible now, if it is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore_blocked: Option<ApiError>,
+}
+
+/// Serialise integer counts as decimal strings, as the platform does, and
+/// accept either a string or a number.
+pub mod as_string {
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            S(String),
+            N(u64),
+        }
+        match Either::deserialize(d)? {
+            Either::N(n) => Ok(n),
+            Either::S(s) => s.parse().map_err(de::Error::custom),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct RenewRequest {
+    pub resource_id: String,
+    /// 1 to 36 months.
+    pub months: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RenewResult {
+    pub resource: Resource,
+    pub charged_cents: i64,
+    pub balance_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreResult {
+    pub restored_items: u64,
+    pub still_isolated: u64,
+}
+
+/// Who is signed in, and the users a demo may switch to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Identity {
+    pub user: User,
+    pub account_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PostpaidChange {
+    pub tenant_id: String,
+    pub at: DateTime<Utc>,
+    pub by_user_id: String,
+    pub by_name: String,
+    pub from: bool,
+    pub to: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PostpaidView {
+    pub state: PostpaidState,
+    /// Name of who last changed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_by_name: Option<String>,
+    pub account: Account,
+    /// Newest first.
+    pub history: Vec<PostpaidChange>,
+    pub as_of: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ModifyPostpaidRequest {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ModifyPermissionRequest {
+    pub user_id: String,
+    pub postpaid_permission: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ReportUsageRequest {
+    pub tenant_id: String,
+    pub kind: ResourceKind,
+    pub amount: u64,
+    pub idempotency_key: String,
+}

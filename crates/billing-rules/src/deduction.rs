@@ -1,0 +1,103 @@
+//! The order in which usage is drawn: free trial packages first, then
+//! purchased packages (soonest expiry first), then postpaid if enabled.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Resource, ResourceKind, Source};
+use crate::status::is_drawable;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Draw {
+    pub resource_id: String,
+    pub amount: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Deduction {
+    pub draws: Vec<Draw>,
+    /// The part billed postpaid.
+    pub postpaid: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeductionError {
+    /// Only usage-based packages are drawn from.
+    NotConsumable(ResourceKind),
+    /// Packages cannot cover the amount and postpaid is off: the service stops.
+    Insufficient { available: u64, requested: u64 },
+    /// An overdue account cannot use services.
+    Overdue,
+}
+
+/// The order resources of `kind` are drawn from at `now` (drawable only).
+pub fn draw_order<'a>(
+    resources: &'a [Resource],
+    kind: ResourceKind,
+    now: DateTime<Utc>,
+) -> Vec<&'a Resource> {
+    let mut v: Vec<&Resource> = resources
+        .iter()
+        .filter(|r| r.kind == kind && is_drawable(r, now))
+        .collect();
+    v.sort_by(|a, b| {
+        let trial = |r: &Resource| r.source != Source::FreeTrial;
+        (trial(a), a.expires_at, &a.id).cmp(&(trial(b), b.expires_at, &b.id))
+    });
+    v
+}
+
+/// Plan the deduction of `amount` units of `kind`. Nothing is changed; apply
+/// the draws with [`apply`]. With postpaid off, an amount the packages cannot
+/// cover is refused whole (nothing is drawn).
+pub fn plan(
+    resources: &[Resource],
+    kind: ResourceKind,
+    amount: u64,
+    postpaid_enabled: bool,
+    overdue: bool,
+    now: DateTime<Utc>,
+) -> Result<Deduction, DeductionError> {
+    if !kind.is_package() {
+        return Err(DeductionError::NotConsumable(kind));
+    }
+    if overdue {
+        return Err(DeductionError::Overdue);
+    }
+    let mut left = amount;
+    let mut draws = Vec::new();
+    let mut available: u64 = 0;
+    for r in draw_order(resources, kind, now) {
+        available = available.saturating_add(r.remaining());
+        if left == 0 {
+            continue;
+        }
+        let take = left.min(r.remaining());
+        draws.push(Draw {
+            resource_id: r.id.clone(),
+            amount: take,
+        });
+        left -= take;
+    }
+    if left > 0 && !postpaid_enabled {
+        return Err(DeductionError::Insufficient {
+            available,
+            requested: amount,
+        });
+    }
+    Ok(Deduction {
+        draws,
+        postpaid: left,
+    })
+}
+
+/// Apply planned draws to the resources.
+pub fn apply(resources: &mut [Resource], d: &Deduction) {
+    for draw in &d.draws {
+        if let Some(r) = resources.iter_mut().find(|r| r.id == draw.resource_id) {
+            r.used = r.used.saturating_add(draw.amount);
+        }
+    }
+}

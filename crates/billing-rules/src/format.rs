@@ -1,0 +1,50 @@
+//! Number and money formatting shared by every surface (messages, client).
+
+/// 1234567 -> "1,234,567".
+pub fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// 1_250_000 -> "1.25M", 9_500 -> "9.5K", 999 -> "999". Truncated, never
+/// rounded up, so a compact figure never overstates usage.
+pub fn compact(n: u64) -> String {
+    let (div, suffix) = if n >= 1_000_000_000 {
+        (1_000_000_000, "B")
+    } else if n >= 1_000_000 {
+        (1_000_000, "M")
+    } else if n >= 1_000 {
+        (1_000, "K")
+    } else {
+        return n.to_string();
+    };
+    let whole = n / div;
+    let hundredths = (n % div) * 100 / div;
+    if hundredths == 0 {
+        format!("{whole}{suffix}")
+    } else if hundredths % 10 == 0 {
+        format!("{whole}.{}{suffix}", hundredths / 10)
+    } else {
+        format!("{whole}.{hundredths:02}{suffix}")
+    }
+}
+
+/// Cents to "$1,234.56" / "-$12.34".
+pub fn money(cents: i64, currency: &str) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let sym = if currency == "USD" { "$" } else { "" };
+    let tail = if currency == "USD" {
+        String::new()
+    } else {
+        format!(" {currency}")
+    };
+    format!("{sign}{sym}{}.{:02}{tail}", grouped(abs / 100), abs % 100)
+}

@@ -1,0 +1,115 @@
+//! Knowledge isolation: when capacity falls below what is stored, the
+//! knowledge that exceeds the limit is isolated ("invalid: over quota")
+//! until the user buys capacity and restores it by hand.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Resource, ResourceKind};
+use crate::status::{status, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KnowledgeItemKind {
+    Document,
+    QaPair,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KnowledgeState {
+    Active,
+    /// Over quota: not served until restored.
+    Isolated,
+    /// Restored by hand after capacity was added.
+    Restored,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KnowledgeItem {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub kind: KnowledgeItemKind,
+    pub chars: u64,
+    pub created_at: DateTime<Utc>,
+    pub state: KnowledgeState,
+}
+
+impl KnowledgeItem {
+    pub fn counts(&self) -> bool {
+        self.state != KnowledgeState::Isolated
+    }
+}
+
+/// Characters of capacity in force at `now`: the sum of available
+/// knowledge-capacity resources.
+pub fn capacity(resources: &[Resource], now: DateTime<Utc>) -> u64 {
+    resources
+        .iter()
+        .filter(|r| {
+            r.kind == ResourceKind::KnowledgeCapacity && status(r, now) == Status::Available
+        })
+        .map(|r| r.total)
+        .sum()
+}
+
+/// Characters stored and counted against capacity (isolated items do not count).
+pub fn stored_chars(items: &[KnowledgeItem]) -> u64 {
+    items.iter().filter(|i| i.counts()).map(|i| i.chars).sum()
+}
+
+pub fn isolated_chars(items: &[KnowledgeItem]) -> u64 {
+    items.iter().filter(|i| !i.counts()).map(|i| i.chars).sum()
+}
+
+/// The items to isolate so that what remains fits `capacity`: the oldest
+/// knowledge is kept, the newest that exceeds the limit is isolated.
+pub fn to_isolate(items: &[KnowledgeItem], capacity: u64) -> Vec<String> {
+    let mut kept: Vec<&KnowledgeItem> = items.iter().filter(|i| i.counts()).collect();
+    kept.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let mut sum = 0u64;
+    let mut out = Vec::new();
+    for i in kept {
+        if sum.saturating_add(i.chars) <= capacity {
+            sum += i.chars;
+        } else {
+            out.push(i.id.clone());
+        }
+    }
+    out
+}
+
+/// Why restoring is not possible now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RestoreRefusal {
+    NothingIsolated,
+    /// Even the smallest isolated item does not fit in the free capacity.
+    InsufficientCapacity {
+        free: u64,
+        needed: u64,
+    },
+}
+
+/// The isolated items that fit the free capacity, oldest first. Refused when
+/// none does.
+pub fn restore_plan(items: &[KnowledgeItem], capacity: u64) -> Result<Vec<String>, RestoreRefusal> {
+    let mut isolated: Vec<&KnowledgeItem> = items.iter().filter(|i| !i.counts()).collect();
+    if isolated.is_empty() {
+        return Err(RestoreRefusal::NothingIsolated);
+    }
+    isolated.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let free = capacity.saturating_sub(stored_chars(items));
+    let mut left = free;
+    let mut out = Vec::new();
+    for i in &isolated {
+        if i.chars <= left {
+            left -= i.chars;
+            out.push(i.id.clone());
+        }
+    }
+    if out.is_empty() {
+        let needed = isolated.iter().map(|i| i.chars).min().unwrap_or(0);
+        return Err(RestoreRefusal::InsufficientCapacity { free, needed });
+    }
+    Ok(out)
+}

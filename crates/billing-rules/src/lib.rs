@@ -1,0 +1,22 @@
+//! The billing rules core: the domain model and every rule of the billing
+//! resource list, as pure functions of data and a given instant. No web, no IO.
+//! The server, the client and the client's mock store all call it.
+
+pub mod api;
+pub mod deduction;
+pub mod expiry;
+pub mod format;
+pub mod knowledge;
+pub mod ledger;
+pub mod model;
+pub mod postpaid;
+pub mod query;
+pub mod reminders;
+pub mod seed;
+pub mod status;
+pub mod usage;
+
+pub use api::{ApiError, ErrorCode};
+pub use ledger::Ledger;
+pub use model::{Account, Resource, ResourceKind, Role, Source, Tab, Unit, User};
+pub use status::Status;
