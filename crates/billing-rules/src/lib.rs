@@ -2,6 +2,7 @@
 //! resource list, as pure functions of data and a given instant. No web, no IO.
 //! The server, the client and the client's mock store all call it.
 
+pub mod actions;
 pub mod api;
 pub mod deduction;
 pub mod expiry;

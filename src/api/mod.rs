@@ -1,0 +1,189 @@
+//! The client's one API seam.
+//!
+//! A [`Transport`] carries one action (its name and JSON body) and returns
+//! the platform-style JSON envelope as text. Two implement it: the in-browser
+//! [`mock::MockStore`] and the HTTP client in [`http`]. [`Api`] sits on top:
+//! typed calls, envelope parsing and one error type, the same for both.
+
+pub mod mock;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use billing_rules::actions::{Action, Empty};
+use billing_rules::api::*;
+use billing_rules::model::User;
+use send_wrapper::SendWrapper;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// What can go wrong with a call, as the screens show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientError {
+    /// The API answered with an error envelope.
+    Api(ApiError),
+    /// The request did not reach the API or no answer came.
+    Network(String),
+    /// No answer in time.
+    Timeout,
+    /// An answer came that is not what the API sends.
+    Malformed(String),
+}
+
+impl ClientError {
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Api(e) => Some(e.code),
+            _ => None,
+        }
+    }
+
+    /// A sentence for people.
+    pub fn message(&self) -> String {
+        match self {
+            ClientError::Api(e) => e.message.clone(),
+            ClientError::Network(m) => format!("The billing service could not be reached ({m})."),
+            ClientError::Timeout => "The billing service did not answer in time.".into(),
+            ClientError::Malformed(m) => format!("The billing service sent an answer this console cannot read ({m})."),
+        }
+    }
+
+    /// The code to show beside the message.
+    pub fn code_label(&self) -> &'static str {
+        match self {
+            ClientError::Api(e) => e.code.as_str(),
+            ClientError::Network(_) => "NetworkError",
+            ClientError::Timeout => "Timeout",
+            ClientError::Malformed(_) => "MalformedResponse",
+        }
+    }
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code_label(), self.message())
+    }
+}
+
+/// Carries one action. Implemented by the mock store and the HTTP client.
+pub trait Transport {
+    /// Send `action` with `body`; the answer is the JSON envelope as text.
+    fn call(&self, action: &str, body: Value) -> LocalFuture<Result<String, ClientError>>;
+
+    /// What the header says about where data comes from, if anything
+    /// ("demo data, in this browser").
+    fn data_label(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Users a demo may switch between ("view as"), if this transport allows it.
+    fn demo_users(&self) -> Option<Vec<User>> {
+        None
+    }
+
+    /// Switch the demo user.
+    fn view_as(&self, _user_id: &str) {}
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ErrorBody {
+    code: String,
+    message: String,
+    #[serde(default)]
+    next_allowed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn code_from_str(s: &str) -> ErrorCode {
+    serde_json::from_value(Value::String(s.to_string())).unwrap_or(ErrorCode::FailedOperation)
+}
+
+/// Parse an envelope's text into `T` or the error it carries.
+pub fn parse_envelope<T: DeserializeOwned>(text: &str) -> Result<T, ClientError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| ClientError::Malformed(e.to_string()))?;
+    let Some(Value::Object(mut resp)) = v.get("Response").cloned() else {
+        return Err(ClientError::Malformed("no Response object".into()));
+    };
+    if let Some(err) = resp.remove("Error") {
+        let e: ErrorBody = serde_json::from_value(err).map_err(|e| ClientError::Malformed(e.to_string()))?;
+        return Err(ClientError::Api(ApiError {
+            code: code_from_str(&e.code),
+            message: e.message,
+            next_allowed_at: e.next_allowed_at,
+        }));
+    }
+    resp.remove("RequestId");
+    let data = match resp.remove("Data") {
+        Some(d) if resp.is_empty() => d,
+        Some(d) => {
+            resp.insert("Data".into(), d);
+            Value::Object(resp)
+        }
+        None => Value::Object(resp),
+    };
+    serde_json::from_value(data).map_err(|e| ClientError::Malformed(e.to_string()))
+}
+
+/// Typed calls over a transport. Cheap to clone.
+#[derive(Clone)]
+pub struct Api(SendWrapper<Rc<dyn Transport>>);
+
+impl Api {
+    pub fn new(t: Rc<dyn Transport>) -> Self {
+        Api(SendWrapper::new(t))
+    }
+
+    pub fn transport(&self) -> Rc<dyn Transport> {
+        (*self.0).clone()
+    }
+
+    async fn call<T: DeserializeOwned>(&self, action: Action, body: impl Serialize) -> Result<T, ClientError> {
+        let body = serde_json::to_value(body).map_err(|e| ClientError::Malformed(e.to_string()))?;
+        let text = self.0.call(action.name(), body).await?;
+        parse_envelope(&text)
+    }
+
+    pub async fn identity(&self) -> Result<Identity, ClientError> {
+        self.call(Action::DescribeIdentity, Empty {}).await
+    }
+
+    pub async fn resources(&self, q: &ListResourcesRequest) -> Result<ResourcePage, ClientError> {
+        self.call(Action::DescribeResources, q).await
+    }
+
+    pub async fn summary(&self) -> Result<Summary, ClientError> {
+        self.call(Action::DescribeAccountSummary, Empty {}).await
+    }
+
+    pub async fn knowledge_usage(&self) -> Result<KnowledgeUsage, ClientError> {
+        self.call(Action::DescribeKnowledgeUsage, Empty {}).await
+    }
+
+    pub async fn renew(&self, req: &RenewRequest) -> Result<RenewResult, ClientError> {
+        self.call(Action::RenewResource, req).await
+    }
+
+    pub async fn restore_knowledge(&self) -> Result<RestoreResult, ClientError> {
+        self.call(Action::RestoreKnowledge, Empty {}).await
+    }
+
+    pub async fn postpaid(&self) -> Result<PostpaidView, ClientError> {
+        self.call(Action::DescribePostpaidSetting, Empty {}).await
+    }
+
+    pub async fn set_postpaid(&self, enabled: bool) -> Result<PostpaidView, ClientError> {
+        self.call(Action::ModifyPostpaidSetting, ModifyPostpaidRequest { enabled }).await
+    }
+
+    pub async fn sub_accounts(&self) -> Result<Vec<User>, ClientError> {
+        self.call(Action::DescribeSubAccountPermissions, Empty {}).await
+    }
+
+    pub async fn set_permission(&self, req: &ModifyPermissionRequest) -> Result<User, ClientError> {
+        self.call(Action::ModifySubAccountPermission, req).await
+    }
+}

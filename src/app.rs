@@ -1,0 +1,63 @@
+//! The application: context, routes and the page frame.
+
+use billing_rules::model::Tab;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api::Api;
+use crate::clock::Clock;
+use crate::components::banners::Banners;
+use crate::components::header::Header;
+use crate::components::nav_tabs::NavTabs;
+use crate::pages::not_found::NotFound;
+use crate::pages::permissions::PermissionsPage;
+use crate::pages::postpaid::PostpaidPage;
+use crate::pages::resource_list::ResourceListPage;
+use crate::state::Session;
+
+#[component]
+pub fn App(api: Api, clock: Clock) -> impl IntoView {
+    provide_context(api.clone());
+    provide_context(clock.clone());
+    let session = Session::new();
+    provide_context(session);
+    clock.start_ticker();
+
+    // Identity and the account summary, again after every change.
+    Effect::new(move |_| {
+        session.version.get();
+        let api = api.clone();
+        spawn_local(async move {
+            let (who, summary) = (api.identity().await, api.summary().await);
+            match (who, summary) {
+                (Ok(w), Ok(s)) => {
+                    session.identity.set(Some(w));
+                    session.summary.set(Some(s));
+                    session.error.set(None);
+                }
+                (Err(e), _) | (_, Err(e)) => session.error.set(Some(e)),
+            }
+        });
+    });
+
+    view! {
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header/>
+            <Banners/>
+            <NavTabs/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/pay-as-you-go"/> }/>
+                    <Route path=path!("/pay-as-you-go") view=|| view! { <ResourceListPage tab=Tab::PayAsYouGo/> }/>
+                    <Route path=path!("/concurrency") view=|| view! { <ResourceListPage tab=Tab::Concurrency/> }/>
+                    <Route path=path!("/knowledge-base") view=|| view! { <ResourceListPage tab=Tab::KnowledgeBase/> }/>
+                    <Route path=path!("/postpaid") view=PostpaidPage/>
+                    <Route path=path!("/permissions") view=PermissionsPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

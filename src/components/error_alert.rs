@@ -1,0 +1,27 @@
+//! An error shown where it happened: code, message, and optionally Retry.
+
+use leptos::prelude::*;
+
+use crate::api::ClientError;
+
+#[component]
+pub fn ErrorAlert(
+    /// What was being done, e.g. "Could not load resources".
+    #[prop(into)]
+    context: String,
+    error: ClientError,
+    #[prop(optional, into)] on_retry: Option<Callback<()>>,
+) -> impl IntoView {
+    view! {
+        <div class="error-alert" role="alert">
+            <p>
+                <strong>{context}</strong>
+                ": "
+                {error.message()}
+                " "
+                <code class="error-code">{error.code_label()}</code>
+            </p>
+            {on_retry.map(|cb| view! { <button type="button" class="btn" on:click=move |_| cb.run(())>"Retry"</button> })}
+        </div>
+    }
+}

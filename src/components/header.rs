@@ -1,0 +1,74 @@
+//! The page header: product name, where the data comes from, who is
+//! signed in, and (on the demo store) a "view as" menu.
+
+use leptos::prelude::*;
+
+use crate::api::Api;
+use crate::state::Session;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let api = expect_context::<Api>();
+    let session = expect_context::<Session>();
+    let label = api.transport().data_label();
+    let demo_users = api.transport().demo_users();
+
+    let who = move || {
+        session.identity.get().map(|i| {
+            let role = if i.user.is_main() {
+                "Main account".to_string()
+            } else if i.user.postpaid_permission {
+                "Sub-account · Postpaid Settings permission".to_string()
+            } else {
+                "Sub-account".to_string()
+            };
+            view! {
+                <p class="identity">
+                    <span class="identity-name">{i.user.name.clone()}</span>
+                    <span class="identity-meta">{format!("{} · {}", i.account_name, role)}</span>
+                </p>
+            }
+        })
+    };
+
+    let switcher = demo_users.map(|users| {
+        let api = api.clone();
+        let current = move || session.identity.get().map(|i| i.user.id).unwrap_or_default();
+        view! {
+            <label class="view-as">
+                "View as "
+                <select
+                    prop:value=current
+                    on:change=move |ev| {
+                        api.transport().view_as(&event_target_value(&ev));
+                        session.changed();
+                    }
+                >
+                    {users
+                        .into_iter()
+                        .map(|u| {
+                            let id = u.id.clone();
+                            view! { <option value=id.clone() selected=move || current() == id>{u.name}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+        }
+    });
+
+    view! {
+        <header class="page-header">
+            <div class="brand">
+                <h1>"Billing Resources"</h1>
+                {label.map(|l| view! { <span class="data-label">{l}</span> })}
+            </div>
+            <div class="header-end">
+                {who}
+                {switcher}
+                <Show when=move || session.is_main()>
+                    <a class="header-link" href="/permissions">"User permissions"</a>
+                </Show>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,11 @@
+//! Reusable pieces of the console, one per file.
+
+pub mod banners;
+pub mod dialog;
+pub mod error_alert;
+pub mod expiry_badge;
+pub mod header;
+pub mod knowledge_panel;
+pub mod nav_tabs;
+pub mod switch;
+pub mod usage_bar;

@@ -1,0 +1,6 @@
+//! One page per route.
+
+pub mod not_found;
+pub mod permissions;
+pub mod postpaid;
+pub mod resource_list;

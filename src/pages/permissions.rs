@@ -1,0 +1,132 @@
+//! User Permissions (main account only): grant or withdraw the "Postpaid
+//! Settings" permission per sub-account.
+
+use billing_rules::api::ModifyPermissionRequest;
+use billing_rules::model::User;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{Api, ClientError};
+use crate::components::dialog::ConfirmDialog;
+use crate::components::error_alert::ErrorAlert;
+use crate::components::switch::Switch;
+use crate::state::Session;
+
+#[component]
+pub fn PermissionsPage() -> impl IntoView {
+    let api = expect_context::<Api>();
+    let session = expect_context::<Session>();
+    let subs = RwSignal::new(None::<Vec<User>>);
+    let error = RwSignal::new(None::<ClientError>);
+    let pending = RwSignal::new(None::<User>);
+    let busy = RwSignal::new(false);
+    let action_error = RwSignal::new(None::<ClientError>);
+    let outcome = RwSignal::new(None::<String>);
+
+    let load_api = api.clone();
+    Effect::new(move |_| {
+        session.version.get();
+        if !session.is_main() {
+            return;
+        }
+        let api = load_api.clone();
+        spawn_local(async move {
+            match api.sub_accounts().await {
+                Ok(s) => {
+                    subs.set(Some(s));
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+
+    let confirm = Callback::new(move |()| {
+        let Some(u) = pending.get_untracked() else { return };
+        let api = api.clone();
+        busy.set(true);
+        action_error.set(None);
+        spawn_local(async move {
+            let req = ModifyPermissionRequest { user_id: u.id.clone(), postpaid_permission: !u.postpaid_permission };
+            match api.set_permission(&req).await {
+                Ok(after) => {
+                    outcome.set(Some(format!(
+                        "{} {} the “Postpaid Settings” permission.",
+                        after.name,
+                        if after.postpaid_permission { "now holds" } else { "no longer holds" }
+                    )));
+                    pending.set(None);
+                    session.changed();
+                }
+                Err(e) => action_error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    });
+
+    view! {
+        <section class="permissions" aria-labelledby="perm-title">
+            <h2 id="perm-title">"User Permissions"</h2>
+            {move || match session.identity.get() {
+                None => view! { <p role="status">"Loading…"</p> }.into_any(),
+                Some(i) if !i.user.is_main() => view! {
+                    <div class="notice" role="status">
+                        <p><strong>"Only the main account can manage permissions."</strong></p>
+                        <p>"You are signed in as a sub-account. Ask the main account holder if you need the “Postpaid Settings” permission."</p>
+                    </div>
+                }.into_any(),
+                Some(_) => view! {
+                    <p class="intro">
+                        "Sub-accounts cannot change Postpaid Settings by default. Grant the “Postpaid Settings” permission to the sub-accounts that should be able to."
+                    </p>
+                    {move || error.get().map(|e| view! { <ErrorAlert context="Could not load sub-accounts" error=e on_retry=Callback::new(move |()| session.changed())/> })}
+                    {move || subs.get().map(|list| view! {
+                        <table class="perm-table">
+                            <thead><tr><th scope="col">"Sub-account"</th><th scope="col">"Postpaid Settings permission"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|u| {
+                                    let granted = u.postpaid_permission;
+                                    let label = format!("Postpaid Settings permission for {}", u.name);
+                                    let u2 = u.clone();
+                                    view! {
+                                        <tr>
+                                            <td>{u.name.clone()}<div class="res-id"><code>{u.id.clone()}</code></div></td>
+                                            <td>
+                                                <Switch
+                                                    checked=Signal::derive(move || granted)
+                                                    disabled=Signal::derive(|| false)
+                                                    label=label
+                                                    on_toggle=move |()| { action_error.set(None); pending.set(Some(u2.clone())); }
+                                                />
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })}
+                }.into_any(),
+            }}
+            {move || outcome.get().map(|o| view! { <p role="status" class="outcome">{o}</p> })}
+            {move || pending.get().map(|u| {
+                let grant = !u.postpaid_permission;
+                view! {
+                    <ConfirmDialog
+                        title=if grant { format!("Grant “Postpaid Settings” to {}?", u.name) } else { format!("Withdraw “Postpaid Settings” from {}?", u.name) }
+                        confirm_label=if grant { "Grant" } else { "Withdraw" }
+                        busy=busy
+                        error=action_error
+                        on_confirm=confirm
+                        on_cancel=move |()| pending.set(None)
+                    >
+                        <p>{if grant {
+                            "They will be able to turn postpaid billing on and off for the whole account, which can incur charges."
+                        } else {
+                            "They will see postpaid settings read-only and can no longer change them."
+                        }}</p>
+                    </ConfirmDialog>
+                }
+            })}
+        </section>
+    }
+}

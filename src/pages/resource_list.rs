@@ -1,0 +1,445 @@
+//! A resource list tab: status filter with counts, search, sort and paging,
+//! all kept in the URL; usage bars, expiry badges and row actions.
+
+use billing_rules::api::{ListResourcesRequest, RenewRequest, ResourcePage, ResourceRow, SortKey, PAGE_SIZES};
+use billing_rules::format::money;
+use billing_rules::ledger::renewal_price_cents;
+use billing_rules::model::{Resource, Tab};
+use billing_rules::status::Status;
+use chrono::Duration;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+
+use crate::api::{Api, ClientError};
+use crate::clock::Clock;
+use crate::components::dialog::ConfirmDialog;
+use crate::components::error_alert::ErrorAlert;
+use crate::components::expiry_badge::ExpiryBadge;
+use crate::components::knowledge_panel::KnowledgePanel;
+use crate::components::usage_bar::UsageBar;
+use crate::format::{instant, kind_label, source_label, status_label};
+use crate::state::Session;
+
+const FILTERS: [Option<Status>; 5] = [
+    Some(Status::Available),
+    Some(Status::Exhausted),
+    Some(Status::Expired),
+    Some(Status::NotYetEffective),
+    None,
+];
+
+fn sort_label(s: SortKey) -> &'static str {
+    match s {
+        SortKey::ExpiresAsc => "Expiration, soonest first",
+        SortKey::ExpiresDesc => "Expiration, latest first",
+        SortKey::UsageDesc => "Usage, highest first",
+        SortKey::UsageAsc => "Usage, lowest first",
+    }
+}
+
+/// The view a URL asks for. Anything unreadable falls back to the default.
+pub fn request_from_query(tab: Tab, q: &ParamsMap) -> ListResourcesRequest {
+    let status = match q.get_str("status") {
+        Some("all") => None,
+        Some(s) => Some(Status::from_slug(s).unwrap_or(Status::DEFAULT_FILTER)),
+        None => Some(Status::DEFAULT_FILTER),
+    };
+    let page_size = q
+        .get_str("size")
+        .and_then(|s| s.parse().ok())
+        .filter(|n| PAGE_SIZES.contains(n))
+        .unwrap_or(PAGE_SIZES[0]);
+    ListResourcesRequest {
+        tab,
+        status,
+        search: q.get("q").unwrap_or_default().chars().take(100).collect(),
+        sort: q.get_str("sort").and_then(SortKey::from_slug).unwrap_or_default(),
+        page_number: q.get_str("page").and_then(|s| s.parse().ok()).filter(|n| *n >= 1).unwrap_or(1),
+        page_size,
+    }
+}
+
+/// The URL of a view; defaults are left out.
+pub fn query_string(r: &ListResourcesRequest) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    match r.status {
+        Some(Status::Available) => {}
+        Some(s) => parts.push(format!("status={}", s.slug())),
+        None => parts.push("status=all".into()),
+    }
+    if !r.search.is_empty() {
+        parts.push(format!("q={}", js_sys::encode_uri_component(&r.search)));
+    }
+    if r.sort != SortKey::default() {
+        parts.push(format!("sort={}", r.sort.slug()));
+    }
+    if r.page_number != 1 {
+        parts.push(format!("page={}", r.page_number));
+    }
+    if r.page_size != PAGE_SIZES[0] {
+        parts.push(format!("size={}", r.page_size));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+fn empty_text(r: &ListResourcesRequest) -> String {
+    if !r.search.is_empty() {
+        format!("No resources match “{}”.", r.search)
+    } else {
+        match r.status {
+            None => "No resources of this type.".into(),
+            Some(s) => format!("No {} resources.", status_label(Some(s)).to_lowercase()),
+        }
+    }
+}
+
+#[component]
+pub fn ResourceListPage(tab: Tab) -> impl IntoView {
+    let api = expect_context::<Api>();
+    let clock = expect_context::<Clock>();
+    let session = expect_context::<Session>();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let req = Memo::new(move |_| request_from_query(tab, &query.get()));
+
+    let page = RwSignal::new(None::<ResourcePage>);
+    let error = RwSignal::new(None::<ClientError>);
+    let loading = RwSignal::new(true);
+    let retry = RwSignal::new(0u32);
+    let seq = StoredValue::new(0u64);
+
+    let load_api = api.clone();
+    Effect::new(move |_| {
+        let q = req.get();
+        session.version.get();
+        retry.get();
+        let my = seq.get_value() + 1;
+        seq.set_value(my);
+        loading.set(true);
+        let api = load_api.clone();
+        spawn_local(async move {
+            let r = api.resources(&q).await;
+            // A newer request has been sent: this answer is stale.
+            if seq.get_value() != my {
+                return;
+            }
+            match r {
+                Ok(p) => {
+                    page.set(Some(p));
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    });
+
+    let base = format!("/{}", tab.slug());
+    let go = {
+        let base = base.clone();
+        move |r: ListResourcesRequest| navigate(&format!("{base}{}", query_string(&r)), Default::default())
+    };
+    let set_filter = {
+        let go = go.clone();
+        move |s: Option<Status>| {
+            let mut r = req.get_untracked();
+            r.status = s;
+            r.page_number = 1;
+            go(r)
+        }
+    };
+    let search_input = RwSignal::new(req.get_untracked().search);
+    Effect::new(move |_| search_input.set(req.get().search));
+    let on_search = {
+        let go = go.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let mut r = req.get_untracked();
+            r.search = search_input.get_untracked().trim().to_string();
+            r.page_number = 1;
+            go(r)
+        }
+    };
+    let on_sort = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            let mut r = req.get_untracked();
+            r.sort = SortKey::from_slug(&event_target_value(&ev)).unwrap_or_default();
+            r.page_number = 1;
+            go(r)
+        }
+    };
+    let on_size = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            let mut r = req.get_untracked();
+            r.page_size = event_target_value(&ev).parse().unwrap_or(PAGE_SIZES[0]);
+            r.page_number = 1;
+            go(r)
+        }
+    };
+    let to_page = {
+        let go = go.clone();
+        move |n: u32| {
+            let mut r = req.get_untracked();
+            r.page_number = n;
+            go(r)
+        }
+    };
+    let go_prev = {
+        let to_page = to_page.clone();
+        move |_: leptos::ev::MouseEvent| to_page(req.get_untracked().page_number.saturating_sub(1).max(1))
+    };
+    let go_next = move |_: leptos::ev::MouseEvent| to_page(req.get_untracked().page_number + 1);
+    let pages = move || page.with(|p| p.as_ref().map(|p| p.total.div_ceil(req.get().page_size as u64).max(1) as u32).unwrap_or(1));
+
+    // Row actions: renew.
+    let renewing = RwSignal::new(None::<Resource>);
+    let months = RwSignal::new(1u32);
+    let renew_busy = RwSignal::new(false);
+    let renew_error = RwSignal::new(None::<ClientError>);
+    let outcome = RwSignal::new(None::<String>);
+    let confirm_renew = {
+        let api = api.clone();
+        Callback::new(move |()| {
+            let Some(r) = renewing.get_untracked() else { return };
+            let api = api.clone();
+            renew_busy.set(true);
+            renew_error.set(None);
+            spawn_local(async move {
+                let req = RenewRequest { resource_id: r.id.clone(), months: months.get_untracked() };
+                match api.renew(&req).await {
+                    Ok(res) => {
+                        outcome.set(Some(format!(
+                            "Renewed “{}” until {}. Charged {}; balance {}.",
+                            res.resource.name,
+                            instant(res.resource.expires_at),
+                            money(res.charged_cents, "USD"),
+                            money(res.balance_cents, "USD")
+                        )));
+                        renewing.set(None);
+                        session.changed();
+                    }
+                    Err(e) => renew_error.set(Some(e)),
+                }
+                renew_busy.set(false);
+            });
+        })
+    };
+
+    let now = clock.signal();
+    let row = move |row: ResourceRow| {
+        let r = row.resource.clone();
+        let renewable = r.kind.is_renewable() && row.status != Status::Refunded;
+        let r_for_renew = r.clone();
+        let renew_name = format!("Renew {}", r.name);
+        view! {
+            <tr>
+                <td data-label="Name / ID">
+                    <div class="res-name">{r.name.clone()}</div>
+                    <div class="res-id"><code>{r.id.clone()}</code></div>
+                    {r.model.clone().map(|m| view! { <div class="res-model">{format!("Model: {m}")}</div> })}
+                </td>
+                <td data-label="Type">{kind_label(r.kind)}</td>
+                <td data-label="Source">
+                    <span class=format!("source source--{:?}", r.source).to_lowercase()>{source_label(r.source)}</span>
+                </td>
+                <td data-label="Status">{status_label(Some(row.status))}</td>
+                <td data-label="Usage" class="col-usage"><UsageBar resource=r.clone()/></td>
+                <td data-label="Effective">{instant(r.effective_at)}</td>
+                <td data-label="Expiration">
+                    <div>{instant(r.expires_at)}</div>
+                    <ExpiryBadge expires_at=r.expires_at now=now/>
+                </td>
+                <td data-label="Actions">
+                    {renewable.then(|| {
+                        let is_main = move || session.is_main();
+                        view! {
+                            <button
+                                type="button"
+                                class="btn btn--small"
+                                aria-label=renew_name.clone()
+                                disabled=move || !is_main()
+                                title=move || if is_main() { String::new() } else { "Only the main account can renew: renewal charges the account balance.".into() }
+                                on:click=move |_| {
+                                    months.set(1);
+                                    renew_error.set(None);
+                                    renewing.set(Some(r_for_renew.clone()));
+                                }
+                            >
+                                "Renew"
+                            </button>
+                            <Show when=move || !is_main()>
+                                <span class="hint">"Main account only"</span>
+                            </Show>
+                        }
+                    })}
+                    {(!renewable).then(|| view! { <span class="hint">"Packages are not renewable; buy another"</span> })}
+                </td>
+            </tr>
+        }
+    };
+
+    let filter_buttons = {
+        let set_filter = set_filter.clone();
+        move || {
+            let counts = page.with(|p| p.as_ref().map(|p| p.counts.clone()));
+            FILTERS
+                .into_iter()
+                .map(|s| {
+                    let set_filter = set_filter.clone();
+                    let label = match &counts {
+                        Some(c) => format!("{} ({})", status_label(s), c.get(s)),
+                        None => status_label(s).to_string(),
+                    };
+                    view! {
+                        <button
+                            type="button"
+                            class="filter"
+                            aria-pressed=move || if req.get().status == s { "true" } else { "false" }
+                            on:click=move |_| set_filter(s)
+                        >
+                            {label}
+                        </button>
+                    }
+                })
+                .collect_view()
+        }
+    };
+
+    let tab_title = match tab {
+        Tab::PayAsYouGo => "Pay-As-You-Go Resources",
+        Tab::Concurrency => "Concurrency Resources",
+        Tab::KnowledgeBase => "Knowledge Base Capacity",
+    };
+    let tab_intro = match tab {
+        Tab::PayAsYouGo => "Model token packages and search service packages: usage-based, used within their validity period, and expired once it ends. Free trial packages are used first, then purchased ones, soonest-expiring first.",
+        Tab::Concurrency => "Dedicated concurrency quotas for generative models: prepaid monthly or yearly, renewable.",
+        Tab::KnowledgeBase => "Storage capacity for knowledge (documents and Q&A), in characters: prepaid monthly or yearly, renewable. When capacity expires, knowledge over the remaining limit is isolated and must be restored by hand after adding capacity — renew in advance.",
+    };
+
+    view! {
+        <section class="resource-list" aria-labelledby="list-title">
+            <h2 id="list-title">{tab_title}</h2>
+            <p class="intro">{tab_intro}</p>
+            {(tab == Tab::KnowledgeBase).then(|| view! { <KnowledgePanel/> })}
+            <div class="toolbar">
+                <div class="filters" role="group" aria-label="Status">{filter_buttons}</div>
+                <form class="search" role="search" on:submit=on_search>
+                    <input
+                        type="search"
+                        aria-label="Search by ID or name"
+                        placeholder="Search by ID or name"
+                        maxlength="100"
+                        prop:value=move || search_input.get()
+                        on:input=move |ev| search_input.set(event_target_value(&ev))
+                    />
+                    <button type="submit" class="btn">"Search"</button>
+                </form>
+                <label class="sort">
+                    "Sort by "
+                    <select on:change=on_sort prop:value=move || req.get().sort.slug()>
+                        {SortKey::ALL
+                            .into_iter()
+                            .map(|s| view! { <option value=s.slug() selected=move || req.get().sort == s>{sort_label(s)}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            </div>
+            {move || error.get().map(|e| view! {
+                <ErrorAlert context="Could not load resources" error=e on_retry=Callback::new(move |()| retry.update(|n| *n += 1))/>
+            })}
+            {move || outcome.get().map(|o| view! { <p role="status" class="outcome">{o}</p> })}
+            <p class="loading" role="status">
+                {move || if loading.get() { "Loading resources…".to_string() } else {
+                    page.with(|p| p.as_ref().map(|p| format!("Usage as of {}", instant(p.as_of))).unwrap_or_default())
+                }}
+            </p>
+            <div class="table-wrap">
+                <table aria-busy=move || if loading.get() { "true" } else { "false" } aria-labelledby="list-title">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name / ID"</th>
+                            <th scope="col">"Type"</th>
+                            <th scope="col">"Source"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Usage"</th>
+                            <th scope="col">"Effective"</th>
+                            <th scope="col">"Expiration"</th>
+                            <th scope="col">"Actions"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || match page.get() {
+                            None => view! { <tr class="placeholder-row"><td colspan="8">"Loading resources…"</td></tr> }.into_any(),
+                            Some(p) if p.items.is_empty() => view! {
+                                <tr class="empty-row"><td colspan="8">{empty_text(&req.get())}</td></tr>
+                            }.into_any(),
+                            Some(p) => p.items.into_iter().map(row).collect_view().into_any(),
+                        }}
+                    </tbody>
+                </table>
+            </div>
+            <nav class="pager" aria-label="Pages">
+                <button type="button" class="btn" disabled={move || req.get().page_number <= 1} on:click=go_prev>
+                    "Previous page"
+                </button>
+                <span class="page-of">{move || format!("Page {} of {}", req.get().page_number, pages())}</span>
+                <button type="button" class="btn" disabled={move || req.get().page_number >= pages()} on:click=go_next>
+                    "Next page"
+                </button>
+                <label>
+                    "Per page "
+                    <select on:change=on_size prop:value=move || req.get().page_size.to_string()>
+                        {PAGE_SIZES
+                            .into_iter()
+                            .map(|n| view! { <option value=n.to_string() selected=move || req.get().page_size == n>{n.to_string()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            </nav>
+            {move || renewing.get().map(|r| {
+                let kind = r.kind;
+                let total = r.total;
+                let from = r.expires_at;
+                view! {
+                    <ConfirmDialog
+                        title=format!("Renew “{}”?", r.name)
+                        confirm_label="Renew and pay"
+                        busy=renew_busy
+                        error=renew_error
+                        on_confirm=confirm_renew
+                        on_cancel=move |()| renewing.set(None)
+                    >
+                        <label>
+                            "Renew for "
+                            <select on:change=move |ev| months.set(event_target_value(&ev).parse().unwrap_or(1)) prop:value=move || months.get().to_string()>
+                                {[1u32, 3, 6, 12].into_iter().map(|m| view! { <option value=m.to_string()>{format!("{m} month(s)")}</option> }).collect_view()}
+                            </select>
+                        </label>
+                        <p>{move || {
+                            let m = months.get();
+                            let price = renewal_price_cents(kind, total, m).unwrap_or(0);
+                            let start = from.max(clock_now(now));
+                            format!(
+                                "New expiration: {}. {} will be charged to the account balance.",
+                                instant(start + Duration::days(30 * m as i64)),
+                                money(price, "USD")
+                            )
+                        }}</p>
+                    </ConfirmDialog>
+                }
+            })}
+        </section>
+    }
+}
+
+fn clock_now(now: ReadSignal<chrono::DateTime<chrono::Utc>>) -> chrono::DateTime<chrono::Utc> {
+    now.get()
+}
