@@ -4,13 +4,14 @@ use billing_rules::model::Tab;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::hooks::use_location;
 use leptos_router::path;
 
 use crate::api::Api;
 use crate::clock::Clock;
 use crate::components::banners::Banners;
 use crate::components::header::Header;
-use crate::components::nav_tabs::NavTabs;
+use crate::components::nav_tabs::{tab_id, NavTabs, TABS};
 use crate::pages::not_found::NotFound;
 use crate::pages::permissions::PermissionsPage;
 use crate::pages::postpaid::PostpaidPage;
@@ -44,20 +45,41 @@ pub fn App(api: Api, clock: Clock) -> impl IntoView {
 
     view! {
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <Header/>
-            <Banners/>
-            <NavTabs/>
-            <main id="main" tabindex="-1">
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/pay-as-you-go"/> }/>
-                    <Route path=path!("/pay-as-you-go") view=|| view! { <ResourceListPage tab=Tab::PayAsYouGo/> }/>
-                    <Route path=path!("/concurrency") view=|| view! { <ResourceListPage tab=Tab::Concurrency/> }/>
-                    <Route path=path!("/knowledge-base") view=|| view! { <ResourceListPage tab=Tab::KnowledgeBase/> }/>
-                    <Route path=path!("/postpaid") view=PostpaidPage/>
-                    <Route path=path!("/permissions") view=PermissionsPage/>
-                </Routes>
-            </main>
+            <Frame/>
         </Router>
+    }
+}
+
+/// Header, banners, tabs and the routed page. The page is the tab panel of
+/// the selected tab.
+#[component]
+fn Frame() -> impl IntoView {
+    let location = use_location();
+    let tab = Memo::new(move |_| {
+        let p = location.pathname.get();
+        TABS.iter()
+            .find(|(path, _)| p == *path)
+            .map(|(path, _)| tab_id(path))
+    });
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Header/>
+        <Banners/>
+        <NavTabs/>
+        <main
+            id="main"
+            tabindex="-1"
+            role=move || tab.get().map(|_| "tabpanel")
+            aria-labelledby=move || tab.get()
+        >
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/") view=|| view! { <Redirect path="/pay-as-you-go"/> }/>
+                <Route path=path!("/pay-as-you-go") view=|| view! { <ResourceListPage tab=Tab::PayAsYouGo/> }/>
+                <Route path=path!("/concurrency") view=|| view! { <ResourceListPage tab=Tab::Concurrency/> }/>
+                <Route path=path!("/knowledge-base") view=|| view! { <ResourceListPage tab=Tab::KnowledgeBase/> }/>
+                <Route path=path!("/postpaid") view=PostpaidPage/>
+                <Route path=path!("/permissions") view=PermissionsPage/>
+            </Routes>
+        </main>
     }
 }

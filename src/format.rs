@@ -84,8 +84,13 @@ pub fn browser_offset_secs(_t: DateTime<Utc>) -> i32 {
 
 /// "2026-12-05 23:59:59 (UTC+8)" in a given offset.
 pub fn instant_in(t: DateTime<Utc>, offset_secs: i32) -> String {
-    let off = FixedOffset::east_opt(offset_secs).unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
-    format!("{} ({})", t.with_timezone(&off).format("%Y-%m-%d %H:%M:%S"), zone_label(offset_secs))
+    let off = FixedOffset::east_opt(offset_secs)
+        .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
+    format!(
+        "{} ({})",
+        t.with_timezone(&off).format("%Y-%m-%d %H:%M:%S"),
+        zone_label(offset_secs)
+    )
 }
 
 /// An instant in the browser's zone, the zone written beside it.
@@ -116,7 +121,10 @@ mod tests {
         let t = Utc.with_ymd_and_hms(2026, 12, 5, 15, 59, 59).unwrap();
         assert_eq!(instant_in(t, 8 * 3600), "2026-12-05 23:59:59 (UTC+8)");
         assert_eq!(instant_in(t, 0), "2026-12-05 15:59:59 (UTC)");
-        assert_eq!(instant_in(t, -(3 * 3600 + 1800)), "2026-12-05 12:29:59 (UTC-3:30)");
+        assert_eq!(
+            instant_in(t, -(3 * 3600 + 1800)),
+            "2026-12-05 12:29:59 (UTC-3:30)"
+        );
     }
 
     #[test]

@@ -32,7 +32,8 @@ impl Session {
     }
 
     pub fn is_main(&self) -> bool {
-        self.identity.with(|i| i.as_ref().is_some_and(|i| i.user.is_main()))
+        self.identity
+            .with(|i| i.as_ref().is_some_and(|i| i.user.is_main()))
     }
 }
 

@@ -99,8 +99,17 @@ impl MockStore {
         }
         let user = self.inner.user.borrow().clone();
         let result = match Action::from_name(action) {
-            Some(a) => actions::dispatch(&mut self.inner.ledger.borrow_mut(), a, &user, body, self.clock.now()),
-            None => Err(ApiError::new(ErrorCode::InvalidParameter, format!("Unknown action {action}."))),
+            Some(a) => actions::dispatch(
+                &mut self.inner.ledger.borrow_mut(),
+                a,
+                &user,
+                body,
+                self.clock.now(),
+            ),
+            None => Err(ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("Unknown action {action}."),
+            )),
         };
         Ok(match result {
             Ok(v) => actions::envelope_ok(v, &request_id),

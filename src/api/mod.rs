@@ -48,7 +48,9 @@ impl ClientError {
             ClientError::Api(e) => e.message.clone(),
             ClientError::Network(m) => format!("The billing service could not be reached ({m})."),
             ClientError::Timeout => "The billing service did not answer in time.".into(),
-            ClientError::Malformed(m) => format!("The billing service sent an answer this console cannot read ({m})."),
+            ClientError::Malformed(m) => {
+                format!("The billing service sent an answer this console cannot read ({m}).")
+            }
         }
     }
 
@@ -109,7 +111,8 @@ pub fn parse_envelope<T: DeserializeOwned>(text: &str) -> Result<T, ClientError>
         return Err(ClientError::Malformed("no Response object".into()));
     };
     if let Some(err) = resp.remove("Error") {
-        let e: ErrorBody = serde_json::from_value(err).map_err(|e| ClientError::Malformed(e.to_string()))?;
+        let e: ErrorBody =
+            serde_json::from_value(err).map_err(|e| ClientError::Malformed(e.to_string()))?;
         return Err(ClientError::Api(ApiError {
             code: code_from_str(&e.code),
             message: e.message,
@@ -141,7 +144,11 @@ impl Api {
         (*self.0).clone()
     }
 
-    async fn call<T: DeserializeOwned>(&self, action: Action, body: impl Serialize) -> Result<T, ClientError> {
+    async fn call<T: DeserializeOwned>(
+        &self,
+        action: Action,
+        body: impl Serialize,
+    ) -> Result<T, ClientError> {
         let body = serde_json::to_value(body).map_err(|e| ClientError::Malformed(e.to_string()))?;
         let text = self.0.call(action.name(), body).await?;
         parse_envelope(&text)
@@ -176,11 +183,16 @@ impl Api {
     }
 
     pub async fn set_postpaid(&self, enabled: bool) -> Result<PostpaidView, ClientError> {
-        self.call(Action::ModifyPostpaidSetting, ModifyPostpaidRequest { enabled }).await
+        self.call(
+            Action::ModifyPostpaidSetting,
+            ModifyPostpaidRequest { enabled },
+        )
+        .await
     }
 
     pub async fn sub_accounts(&self) -> Result<Vec<User>, ClientError> {
-        self.call(Action::DescribeSubAccountPermissions, Empty {}).await
+        self.call(Action::DescribeSubAccountPermissions, Empty {})
+            .await
     }
 
     pub async fn set_permission(&self, req: &ModifyPermissionRequest) -> Result<User, ClientError> {

@@ -65,22 +65,77 @@ pub fn banners_for(s: &Summary) -> Vec<Banner> {
             link: None,
         });
     }
-    let mut list = |key: &'static str, urgent: bool, rs: &[ResourceRef], what: &str, query: &str, link_text: &str| {
+    let mut list = |key: &'static str,
+                    urgent: bool,
+                    rs: &[ResourceRef],
+                    what: &str,
+                    query: &str,
+                    link_text: &str| {
         if let Some(first) = rs.first() {
             out.push(Banner {
                 key,
                 urgent,
-                text: format!("{} {} {what}: {}.", count(rs.len()), is_are(rs.len()), names(rs)),
-                link: Some((format!("{}?{query}", tab_path(first.kind)), link_text.to_string())),
+                text: format!(
+                    "{} {} {what}: {}.",
+                    count(rs.len()),
+                    is_are(rs.len()),
+                    names(rs)
+                ),
+                link: Some((
+                    format!("{}?{query}", tab_path(first.kind)),
+                    link_text.to_string(),
+                )),
             });
         }
     };
-    list("exhausted", true, &s.exhausted, "exhausted; services that rely on them stop unless postpaid billing is enabled", "status=exhausted", "View exhausted resources");
-    list("expiring-1", true, &s.expiring_1, "expiring within 1 day", "status=available&sort=expires-asc", "View expiring resources");
-    list("expired", true, &s.expired, "expired in the last 30 days", "status=expired", "View expired resources");
-    list("nearly-exhausted", false, &s.nearly_exhausted, "nearly exhausted (over 90% used)", "status=available&sort=usage-desc", "View by usage");
-    list("expiring-7", false, &s.expiring_7, "expiring within 7 days", "status=available&sort=expires-asc", "View expiring resources");
-    list("expiring-30", false, &s.expiring_30, "expiring within 30 days", "status=available&sort=expires-asc", "View expiring resources");
+    list(
+        "exhausted",
+        true,
+        &s.exhausted,
+        "exhausted; services that rely on them stop unless postpaid billing is enabled",
+        "status=exhausted",
+        "View exhausted resources",
+    );
+    list(
+        "expiring-1",
+        true,
+        &s.expiring_1,
+        "expiring within 1 day",
+        "status=available&sort=expires-asc",
+        "View expiring resources",
+    );
+    list(
+        "expired",
+        true,
+        &s.expired,
+        "expired in the last 30 days",
+        "status=expired",
+        "View expired resources",
+    );
+    list(
+        "nearly-exhausted",
+        false,
+        &s.nearly_exhausted,
+        "nearly exhausted (over 90% used)",
+        "status=available&sort=usage-desc",
+        "View by usage",
+    );
+    list(
+        "expiring-7",
+        false,
+        &s.expiring_7,
+        "expiring within 7 days",
+        "status=available&sort=expires-asc",
+        "View expiring resources",
+    );
+    list(
+        "expiring-30",
+        false,
+        &s.expiring_30,
+        "expiring within 30 days",
+        "status=available&sort=expires-asc",
+        "View expiring resources",
+    );
     let (docs, qa) = (s.isolated_documents, s.isolated_qa_pairs);
     if docs + qa > 0 {
         out.push(Banner {
@@ -102,7 +157,11 @@ fn storage() -> Option<web_sys::Storage> {
 #[component]
 pub fn Banners() -> impl IntoView {
     let session = expect_context::<Session>();
-    let dismissed = RwSignal::new(storage().and_then(|s| s.get_item(DISMISS_KEY).ok().flatten()).is_some());
+    let dismissed = RwSignal::new(
+        storage()
+            .and_then(|s| s.get_item(DISMISS_KEY).ok().flatten())
+            .is_some(),
+    );
     let dismiss = move |_| {
         if let Some(s) = storage() {
             let _ = s.set_item(DISMISS_KEY, "1");

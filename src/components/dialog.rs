@@ -11,7 +11,9 @@ use crate::api::ClientError;
 static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 fn focusables(root: &web_sys::HtmlElement) -> Vec<web_sys::HtmlElement> {
-    let Ok(list) = root.query_selector_all("button:not([disabled]), select:not([disabled]), input:not([disabled]), a[href]") else {
+    let Ok(list) = root.query_selector_all(
+        "button:not([disabled]), select:not([disabled]), input:not([disabled]), a[href]",
+    ) else {
         return Vec::new();
     };
     (0..list.length())
@@ -39,7 +41,11 @@ pub fn ConfirmDialog(
     let heading_id = title_id.clone();
     let node = NodeRef::<html::Div>::new();
     // Remember where focus was, to put it back on close.
-    let opener = SendWrapper::new(document().active_element().and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()));
+    let opener = SendWrapper::new(
+        document()
+            .active_element()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()),
+    );
     on_cleanup(move || {
         if let Some(el) = opener.take() {
             let _ = el.focus();
@@ -59,11 +65,19 @@ pub fn ConfirmDialog(
             on_cancel.run(());
         }
         "Tab" => {
-            let Some(root) = node.get_untracked() else { return };
+            let Some(root) = node.get_untracked() else {
+                return;
+            };
             let items = focusables(&root);
-            let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+            let (Some(first), Some(last)) = (items.first(), items.last()) else {
+                return;
+            };
             let active = document().active_element();
-            let at = |el: &web_sys::HtmlElement| active.as_ref().is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>());
+            let at = |el: &web_sys::HtmlElement| {
+                active
+                    .as_ref()
+                    .is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>())
+            };
             if ev.shift_key() && at(first) {
                 ev.prevent_default();
                 let _ = last.focus();

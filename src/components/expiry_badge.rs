@@ -16,7 +16,10 @@ pub fn badge_text(b: Badge) -> Option<(String, &'static str)> {
 }
 
 #[component]
-pub fn ExpiryBadge(expires_at: DateTime<Utc>, #[prop(into)] now: Signal<DateTime<Utc>>) -> impl IntoView {
+pub fn ExpiryBadge(
+    expires_at: DateTime<Utc>,
+    #[prop(into)] now: Signal<DateTime<Utc>>,
+) -> impl IntoView {
     move || {
         let b = badge(expires_at, now.get());
         badge_text(b).map(|(text, class)| {

@@ -42,18 +42,27 @@ pub fn PermissionsPage() -> impl IntoView {
     });
 
     let confirm = Callback::new(move |()| {
-        let Some(u) = pending.get_untracked() else { return };
+        let Some(u) = pending.get_untracked() else {
+            return;
+        };
         let api = api.clone();
         busy.set(true);
         action_error.set(None);
         spawn_local(async move {
-            let req = ModifyPermissionRequest { user_id: u.id.clone(), postpaid_permission: !u.postpaid_permission };
+            let req = ModifyPermissionRequest {
+                user_id: u.id.clone(),
+                postpaid_permission: !u.postpaid_permission,
+            };
             match api.set_permission(&req).await {
                 Ok(after) => {
                     outcome.set(Some(format!(
                         "{} {} the “Postpaid Settings” permission.",
                         after.name,
-                        if after.postpaid_permission { "now holds" } else { "no longer holds" }
+                        if after.postpaid_permission {
+                            "now holds"
+                        } else {
+                            "no longer holds"
+                        }
                     )));
                     pending.set(None);
                     session.changed();

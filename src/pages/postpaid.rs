@@ -52,7 +52,8 @@ pub fn PostpaidPage() -> impl IntoView {
         });
     });
 
-    let enabled = Signal::derive(move || view_state.with(|v| v.as_ref().is_some_and(|v| v.state.enabled)));
+    let enabled =
+        Signal::derive(move || view_state.with(|v| v.as_ref().is_some_and(|v| v.state.enabled)));
     // Why the user may not flip the switch now, from the rules core.
     let refusal = Memo::new(move |_| {
         let t = now.get();
@@ -78,7 +79,8 @@ pub fn PostpaidPage() -> impl IntoView {
                     view_state.set(Some(v));
                     dialog.set(false);
                     outcome.set(Some(if want {
-                        "Postpaid billing is now on. Usage beyond your packages is billed hourly.".into()
+                        "Postpaid billing is now on. Usage beyond your packages is billed hourly."
+                            .into()
                     } else {
                         "Postpaid billing is now off. When packages run out, services stop.".into()
                     }));

@@ -1,7 +1,9 @@
 //! A resource list tab: status filter with counts, search, sort and paging,
 //! all kept in the URL; usage bars, expiry badges and row actions.
 
-use billing_rules::api::{ListResourcesRequest, RenewRequest, ResourcePage, ResourceRow, SortKey, PAGE_SIZES};
+use billing_rules::api::{
+    ListResourcesRequest, RenewRequest, ResourcePage, ResourceRow, SortKey, PAGE_SIZES,
+};
 use billing_rules::format::money;
 use billing_rules::ledger::renewal_price_cents;
 use billing_rules::model::{Resource, Tab};
@@ -55,8 +57,15 @@ pub fn request_from_query(tab: Tab, q: &ParamsMap) -> ListResourcesRequest {
         tab,
         status,
         search: q.get("q").unwrap_or_default().chars().take(100).collect(),
-        sort: q.get_str("sort").and_then(SortKey::from_slug).unwrap_or_default(),
-        page_number: q.get_str("page").and_then(|s| s.parse().ok()).filter(|n| *n >= 1).unwrap_or(1),
+        sort: q
+            .get_str("sort")
+            .and_then(SortKey::from_slug)
+            .unwrap_or_default(),
+        page_number: q
+            .get_str("page")
+            .and_then(|s| s.parse().ok())
+            .filter(|n| *n >= 1)
+            .unwrap_or(1),
         page_size,
     }
 }
@@ -143,7 +152,9 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
     let base = format!("/{}", tab.slug());
     let go = {
         let base = base.clone();
-        move |r: ListResourcesRequest| navigate(&format!("{base}{}", query_string(&r)), Default::default())
+        move |r: ListResourcesRequest| {
+            navigate(&format!("{base}{}", query_string(&r)), Default::default())
+        }
     };
     let set_filter = {
         let go = go.clone();
@@ -194,10 +205,18 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
     };
     let go_prev = {
         let to_page = to_page.clone();
-        move |_: leptos::ev::MouseEvent| to_page(req.get_untracked().page_number.saturating_sub(1).max(1))
+        move |_: leptos::ev::MouseEvent| {
+            to_page(req.get_untracked().page_number.saturating_sub(1).max(1))
+        }
     };
     let go_next = move |_: leptos::ev::MouseEvent| to_page(req.get_untracked().page_number + 1);
-    let pages = move || page.with(|p| p.as_ref().map(|p| p.total.div_ceil(req.get().page_size as u64).max(1) as u32).unwrap_or(1));
+    let pages = move || {
+        page.with(|p| {
+            p.as_ref()
+                .map(|p| p.total.div_ceil(req.get().page_size as u64).max(1) as u32)
+                .unwrap_or(1)
+        })
+    };
 
     // Row actions: renew.
     let renewing = RwSignal::new(None::<Resource>);
@@ -208,12 +227,17 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
     let confirm_renew = {
         let api = api.clone();
         Callback::new(move |()| {
-            let Some(r) = renewing.get_untracked() else { return };
+            let Some(r) = renewing.get_untracked() else {
+                return;
+            };
             let api = api.clone();
             renew_busy.set(true);
             renew_error.set(None);
             spawn_local(async move {
-                let req = RenewRequest { resource_id: r.id.clone(), months: months.get_untracked() };
+                let req = RenewRequest {
+                    resource_id: r.id.clone(),
+                    months: months.get_untracked(),
+                };
                 match api.renew(&req).await {
                     Ok(res) => {
                         outcome.set(Some(format!(

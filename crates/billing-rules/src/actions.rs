@@ -62,7 +62,10 @@ impl Action {
     pub fn is_write(self) -> bool {
         matches!(
             self,
-            Action::RenewResource | Action::RestoreKnowledge | Action::ModifyPostpaidSetting | Action::ModifySubAccountPermission
+            Action::RenewResource
+                | Action::RestoreKnowledge
+                | Action::ModifyPostpaidSetting
+                | Action::ModifySubAccountPermission
         )
     }
 }
@@ -90,7 +93,13 @@ fn json<T: Serialize>(v: T) -> Result<Value, ApiError> {
 }
 
 /// Run `action` for `user_id` at `now`. On error nothing has changed.
-pub fn dispatch(ledger: &mut Ledger, action: Action, user_id: &str, body: Value, now: DateTime<Utc>) -> Result<Value, ApiError> {
+pub fn dispatch(
+    ledger: &mut Ledger,
+    action: Action,
+    user_id: &str,
+    body: Value,
+    now: DateTime<Utc>,
+) -> Result<Value, ApiError> {
     ledger.advance(now);
     match action {
         Action::DescribeIdentity => {
@@ -123,7 +132,9 @@ pub fn dispatch(ledger: &mut Ledger, action: Action, user_id: &str, body: Value,
             parse::<Empty>(body)?;
             json(ledger.list_sub_accounts(user_id)?)
         }
-        Action::ModifySubAccountPermission => json(ledger.modify_permission(user_id, &parse(body)?)?),
+        Action::ModifySubAccountPermission => {
+            json(ledger.modify_permission(user_id, &parse(body)?)?)
+        }
     }
 }
 

@@ -1,0 +1,546 @@
+//! The resource list, banners and navigation, on the mock store with a
+//! fixed clock, asserted by role and accessible name.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use billing_console::api::mock::Failure;
+use billing_rules::api::{ApiError, ErrorCode};
+use billing_rules::model::{Resource, ResourceKind, Source};
+use billing_rules::seed::users;
+use chrono::Duration;
+use common::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn default_filter_is_available_with_counts_per_status() {
+    let h = mount("/pay-as-you-go");
+    let available = get(&h.root, "button", "Available (4)").await;
+    assert_eq!(
+        available.get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
+    for name in [
+        "Exhausted (1)",
+        "Expired (1)",
+        "Not yet effective (1)",
+        "All (7)",
+    ] {
+        let b = get(&h.root, "button", name).await;
+        assert_eq!(
+            b.get_attribute("aria-pressed").as_deref(),
+            Some("false"),
+            "{name}"
+        );
+    }
+    // Only available rows are listed.
+    assert!(
+        row_with(&h.root, "Token package 5M (2025)").is_none(),
+        "expired row hidden by default"
+    );
+    assert!(row_with(&h.root, "Token package 2M").is_some());
+    assert_eq!(
+        find(&h.root, "heading", "Pay-As-You-Go Resources").map(|e| e.tag_name()),
+        Some("H2".into())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn usage_bars_carry_values_state_and_names() {
+    let h = mount("/pay-as-you-go");
+    let bar = get(
+        &h.root,
+        "progressbar",
+        "Usage of Token package 10M (annual)",
+    )
+    .await;
+    assert_eq!(bar.get_attribute("aria-valuenow").as_deref(), Some("95"));
+    assert_eq!(bar.get_attribute("aria-valuemin").as_deref(), Some("0"));
+    assert_eq!(bar.get_attribute("aria-valuemax").as_deref(), Some("100"));
+    let row = row_with(&h.root, "Token package 10M (annual)").unwrap();
+    assert!(text(&row).contains("9.5M / 10M tokens"), "{}", text(&row));
+    assert!(text(&row).contains("Nearly exhausted"));
+    let exact = row
+        .query_selector("[title='9,500,000 tokens of 10,000,000 tokens used']")
+        .unwrap();
+    assert!(exact.is_some(), "exact figure on hover");
+
+    let trial = get(&h.root, "progressbar", "Usage of Model token trial package").await;
+    assert_eq!(trial.get_attribute("aria-valuenow").as_deref(), Some("40"));
+    assert!(text(&row_with(&h.root, "Model token trial package").unwrap()).contains("Normal"));
+    assert!(text(&row_with(&h.root, "Model token trial package").unwrap()).contains("Free trial"));
+
+    click(&get(&h.root, "button", "Exhausted (1)").await).await;
+    let out = get(&h.root, "progressbar", "Usage of Search package 10K calls").await;
+    assert_eq!(out.get_attribute("aria-valuenow").as_deref(), Some("100"));
+    assert!(text(&row_with(&h.root, "Search package 10K calls").unwrap()).contains("Exhausted"));
+}
+
+#[wasm_bindgen_test]
+async fn expiry_badges_by_tier_with_zone_beside_dates() {
+    let h = mount("/pay-as-you-go");
+    wait_for("rows", || row_with(&h.root, "Token package 2M")).await;
+    let five = row_with(&h.root, "Token package 2M").unwrap();
+    let b = five.query_selector(".badge").unwrap().unwrap();
+    assert_eq!(text(&b), "Expires in 5 days");
+    assert!(b.class_list().contains("badge--7"));
+    let trial = row_with(&h.root, "Search trial package").unwrap();
+    let b = trial.query_selector(".badge").unwrap().unwrap();
+    assert_eq!(text(&b), "Expires in 25 days");
+    assert!(b.class_list().contains("badge--30"));
+    assert!(
+        text(&five).contains("(UTC"),
+        "time zone written beside dates: {}",
+        text(&five)
+    );
+
+    click(&get(&h.root, "button", "Expired (1)").await).await;
+    wait_for("expired row", || {
+        row_with(&h.root, "Token package 5M (2025)")
+    })
+    .await;
+    let exp = row_with(&h.root, "Token package 5M (2025)").unwrap();
+    assert_eq!(
+        text(&exp.query_selector(".badge").unwrap().unwrap()),
+        "Expired"
+    );
+    drop(h);
+
+    // Globex's trial expires in 12 hours.
+    let h = mount_as("/pay-as-you-go", users::GLOBEX_MAIN, |_| {});
+    wait_for("globex row", || {
+        row_with(&h.root, "Model token trial package")
+    })
+    .await;
+    let b = row_with(&h.root, "Model token trial package")
+        .unwrap()
+        .query_selector(".badge")
+        .unwrap()
+        .unwrap();
+    assert_eq!(text(&b), "Expires today");
+    assert!(b.class_list().contains("badge--1"));
+}
+
+#[wasm_bindgen_test]
+async fn banners_name_counts_and_link_to_filtered_lists() {
+    let h = mount("/pay-as-you-go");
+    let exhausted = wait_for("exhausted banner", || {
+        h.root.query_selector("[data-banner=exhausted]").unwrap()
+    })
+    .await;
+    assert_eq!(exhausted.get_attribute("role").as_deref(), Some("alert"));
+    assert!(
+        text(&exhausted).contains("1 resource is exhausted"),
+        "{}",
+        text(&exhausted)
+    );
+    let link = exhausted.query_selector("a").unwrap().unwrap();
+    assert_eq!(
+        link.get_attribute("href").as_deref(),
+        Some("/pay-as-you-go?status=exhausted")
+    );
+    let nearly = h
+        .root
+        .query_selector("[data-banner=nearly-exhausted]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(nearly.get_attribute("role").as_deref(), Some("status"));
+    assert!(text(&nearly).contains("Token package 10M (annual)"));
+    let seven = h
+        .root
+        .query_selector("[data-banner=expiring-7]")
+        .unwrap()
+        .unwrap();
+    assert!(text(&seven).contains("1 resource is expiring within 7 days"));
+    let thirty = h
+        .root
+        .query_selector("[data-banner=expiring-30]")
+        .unwrap()
+        .unwrap();
+    assert!(text(&thirty).contains("2 resources are expiring within 30 days"));
+    let expired = h
+        .root
+        .query_selector("[data-banner=expired]")
+        .unwrap()
+        .unwrap();
+    assert!(text(&expired).contains("2 resources are expired"));
+    let isolated = h
+        .root
+        .query_selector("[data-banner=isolated]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(isolated.get_attribute("role").as_deref(), Some("alert"));
+    assert!(text(&isolated).contains("restore them by hand"));
+    assert!(
+        h.root
+            .query_selector("[data-banner=overdue]")
+            .unwrap()
+            .is_none(),
+        "Acme is not overdue"
+    );
+
+    // Following a banner's link shows the filtered list.
+    click(&link).await;
+    wait_for("exhausted filter pressed", || {
+        find(&h.root, "button", "Exhausted (1)")
+            .filter(|b| b.get_attribute("aria-pressed").as_deref() == Some("true"))
+    })
+    .await;
+    assert_eq!(location().1, "?status=exhausted");
+    drop(h);
+
+    let h = mount_as("/pay-as-you-go", users::GLOBEX_MAIN, |_| {});
+    let overdue = wait_for("overdue banner", || {
+        h.root.query_selector("[data-banner=overdue]").unwrap()
+    })
+    .await;
+    assert_eq!(overdue.get_attribute("role").as_deref(), Some("alert"));
+    assert!(text(&overdue).contains("services cannot be used"));
+    assert!(text(&overdue).contains("-$12.34"));
+    let one = h
+        .root
+        .query_selector("[data-banner=expiring-1]")
+        .unwrap()
+        .unwrap();
+    assert!(text(&one).contains("expiring within 1 day"));
+}
+
+#[wasm_bindgen_test]
+async fn discontinued_notice_dismissal_is_remembered() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage
+        .remove_item(billing_console::components::banners::DISMISS_KEY)
+        .unwrap();
+    let h = mount("/pay-as-you-go");
+    let notice = wait_for("notice", || {
+        h.root.query_selector("[data-banner=discontinued]").unwrap()
+    })
+    .await;
+    assert!(text(&notice).contains("being discontinued"));
+    click(&get(&h.root, "button", "Dismiss notice").await).await;
+    wait_for("notice gone", || {
+        h.root
+            .query_selector("[data-banner=discontinued]")
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    drop(h);
+    let h = mount("/pay-as-you-go");
+    get(&h.root, "button", "Available (4)").await;
+    assert!(
+        h.root
+            .query_selector("[data-banner=discontinued]")
+            .unwrap()
+            .is_none(),
+        "stays dismissed after reload"
+    );
+    storage
+        .remove_item(billing_console::components::banners::DISMISS_KEY)
+        .unwrap();
+}
+
+fn extra_packages(n: usize) -> Vec<Resource> {
+    let now = t0();
+    (0..n)
+        .map(|i| Resource {
+            id: format!("res-extra-{i:02}"),
+            tenant_id: billing_rules::seed::ACME.into(),
+            name: format!("Extra token package {i:02}"),
+            kind: ResourceKind::TokenPackage,
+            source: Source::Purchased,
+            total: 1000,
+            used: i as u64 * 10,
+            effective_at: now - Duration::days(1),
+            expires_at: now + Duration::days(100 + i as i64),
+            model: None,
+            refunded: false,
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn filter_sort_search_and_page_live_in_the_url() {
+    let h = mount_as("/pay-as-you-go", users::ACME_MAIN, |s| {
+        s.with_ledger(|l| l.resources.extend(extra_packages(12)))
+    });
+    get(&h.root, "button", "Available (16)").await;
+    assert_eq!(
+        text(&get(&h.root, "navigation", "Pages").await).contains("Page 1 of 2"),
+        true
+    );
+    click(&get(&h.root, "button", "Next page").await).await;
+    wait_text(&h.root, "Page 2 of 2").await;
+    assert_eq!(location(), ("/pay-as-you-go".into(), "?page=2".into()));
+
+    click(&get(&h.root, "button", "Expired (1)").await).await;
+    wait_for("expired filter in URL", || {
+        (location().1 == "?status=expired").then_some(())
+    })
+    .await;
+    wait_for("expired row", || {
+        row_with(&h.root, "Token package 5M (2025)")
+    })
+    .await;
+
+    // Back goes to the previous view, Forward returns.
+    web_sys::window()
+        .unwrap()
+        .history()
+        .unwrap()
+        .back()
+        .unwrap();
+    wait_text(&h.root, "Page 2 of 2").await;
+    let available = get(&h.root, "button", "Available (16)").await;
+    assert_eq!(
+        available.get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
+    web_sys::window()
+        .unwrap()
+        .history()
+        .unwrap()
+        .forward()
+        .unwrap();
+    wait_for("forward to expired", || {
+        (location().1 == "?status=expired").then_some(())
+    })
+    .await;
+    drop(h);
+
+    // A link with sort, size and search shows that view.
+    let h = mount("/pay-as-you-go?status=all&sort=usage-desc&size=20&q=token%20package");
+    wait_for("rows", || row_with(&h.root, "Token package 10M (annual)")).await;
+    let names: Vec<String> = all(&h.root, "progressbar")
+        .iter()
+        .map(|b| name_of(b))
+        .collect();
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("Usage of Token package 10M (annual)"),
+        "highest usage first: {names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.contains("Search")),
+        "search applied"
+    );
+    let search = get(&h.root, "searchbox", "Search by ID or name").await;
+    assert_eq!(
+        search.unchecked_ref::<web_sys::HtmlInputElement>().value(),
+        "token package"
+    );
+    let all_btn = get(&h.root, "button", "All (").await;
+    assert_eq!(
+        all_btn.get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
+}
+
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen_test]
+async fn empty_state_names_the_filter() {
+    let h = mount("/concurrency?status=expired");
+    wait_text(&h.root, "No expired resources.").await;
+    drop(h);
+    let h = mount("/pay-as-you-go?q=nothing-like-this");
+    wait_text(&h.root, "No resources match “nothing-like-this”.").await;
+}
+
+#[wasm_bindgen_test]
+async fn loading_state_keeps_the_layout() {
+    let h = mount_as("/pay-as-you-go", users::ACME_MAIN, |s| {
+        s.set_latency_ms(300)
+    });
+    let table = get(&h.root, "table", "Pay-As-You-Go Resources").await;
+    assert_eq!(table.get_attribute("aria-busy").as_deref(), Some("true"));
+    assert!(text(&h.root).contains("Loading resources…"));
+    assert!(h.root.query_selector(".placeholder-row").unwrap().is_some());
+    wait_for("rows", || row_with(&h.root, "Token package 2M")).await;
+    wait_for("not busy", || {
+        (table.get_attribute("aria-busy").as_deref() == Some("false")).then_some(())
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn error_state_retry_and_keeps_what_was_on_screen() {
+    let h = mount_as("/pay-as-you-go", users::ACME_MAIN, |s| {
+        // Identity and summary load first; fail the list call.
+        s.set_latency_ms(0);
+    });
+    wait_for("rows", || row_with(&h.root, "Token package 2M")).await;
+    h.store.fail_next(Failure::Error(ApiError::new(
+        ErrorCode::InternalError,
+        "The database is restarting.",
+    )));
+    click(&get(&h.root, "button", "Exhausted (1)").await).await;
+    let alert = get(&h.root, "alert", "Could not load resources").await;
+    assert!(text(&alert).contains("The database is restarting."));
+    assert!(text(&alert).contains("InternalError"));
+    assert!(
+        row_with(&h.root, "Token package 2M").is_some(),
+        "what was on screen stays"
+    );
+    click(&get(&h.root, "button", "Retry").await).await;
+    wait_for("exhausted rows", || {
+        row_with(&h.root, "Search package 10K calls")
+    })
+    .await;
+    wait_for("alert gone", || {
+        find(&h.root, "alert", "Could not load resources")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+
+    h.store.fail_next(Failure::Malformed);
+    click(&get(&h.root, "button", "All (7)").await).await;
+    let alert = get(&h.root, "alert", "Could not load resources").await;
+    assert!(text(&alert).contains("MalformedResponse"));
+    h.store.fail_next(Failure::Timeout);
+    click(&get(&h.root, "button", "Retry").await).await;
+    wait_for("timeout shown", || {
+        text(&h.root)
+            .contains("did not answer in time")
+            .then_some(())
+    })
+    .await;
+    click(&get(&h.root, "button", "Retry").await).await;
+    wait_for("recovered", || {
+        find(&h.root, "alert", "Could not load resources")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn names_render_as_text_never_markup() {
+    let evil = "<img src=x onerror=alert(1)>";
+    let h = mount_as("/pay-as-you-go", users::ACME_MAIN, |s| {
+        s.with_ledger(|l| {
+            let mut r = extra_packages(1).remove(0);
+            r.name = evil.into();
+            l.resources.push(r);
+        })
+    });
+    wait_for("evil row", || row_with(&h.root, evil)).await;
+    assert!(
+        h.root.query_selector("img").unwrap().is_none(),
+        "no element was created from the name"
+    );
+    get(&h.root, "progressbar", &format!("Usage of {evil}")).await;
+}
+
+#[wasm_bindgen_test]
+async fn tabs_are_a_tablist_operable_by_arrow_keys() {
+    let h = mount("/pay-as-you-go");
+    let tabs = all(&h.root, "tab");
+    assert_eq!(
+        tabs.iter().map(|t| name_of(t)).collect::<Vec<_>>(),
+        [
+            "Pay-As-You-Go Resources",
+            "Concurrency Resources",
+            "Knowledge Base Capacity",
+            "Postpaid Settings"
+        ]
+    );
+    assert_eq!(
+        tabs[0].get_attribute("aria-selected").as_deref(),
+        Some("true")
+    );
+    assert_eq!(tabs[0].get_attribute("tabindex").as_deref(), Some("0"));
+    assert_eq!(tabs[1].get_attribute("tabindex").as_deref(), Some("-1"));
+    key(&tabs[0], "ArrowRight", false);
+    wait_for("concurrency selected", || {
+        (tabs[1].get_attribute("aria-selected").as_deref() == Some("true")).then_some(())
+    })
+    .await;
+    assert_eq!(location().0, "/concurrency");
+    assert_eq!(
+        active().map(|a| a.id()),
+        Some(tabs[1].id()),
+        "focus follows"
+    );
+    get(
+        &h.root,
+        "progressbar",
+        "Usage of Dedicated concurrency: hunyuan-turbo",
+    )
+    .await;
+    let b = row_with(&h.root, "hunyuan-turbo")
+        .unwrap()
+        .query_selector(".badge")
+        .unwrap()
+        .unwrap();
+    assert_eq!(text(&b), "Expires in 20 days");
+    key(&tabs[1], "End", false);
+    wait_for("postpaid selected", || {
+        (location().0 == "/postpaid").then_some(())
+    })
+    .await;
+    key(&tabs[3], "ArrowRight", false);
+    wait_for("wraps to first", || {
+        (location().0 == "/pay-as-you-go").then_some(())
+    })
+    .await;
+    let panel = h.root.query_selector("main").unwrap().unwrap();
+    assert_eq!(panel.get_attribute("role").as_deref(), Some("tabpanel"));
+}
+
+#[wasm_bindgen_test]
+async fn knowledge_isolation_explained_and_restored_after_renewal() {
+    let h = mount("/knowledge-base?status=all");
+    let restore = get(&h.root, "button", "Restore isolated knowledge").await;
+    wait_text(&h.root, "Isolated documents").await;
+    assert!(is_disabled(&restore), "no free capacity yet");
+    assert!(
+        text(&h.root).contains("Purchase or renew knowledge base capacity first"),
+        "reason given"
+    );
+    assert!(text(&h.root).contains("are isolated (not used in answers)"));
+
+    click(&get(&h.root, "button", "Renew Knowledge capacity 5M chars").await).await;
+    let dialog = get(&h.root, "dialog", "Renew “Knowledge capacity 5M chars”?").await;
+    assert!(
+        text(&dialog).contains("$10.00 will be charged"),
+        "{}",
+        text(&dialog)
+    );
+    click(&get(&dialog, "button", "Renew and pay").await).await;
+    wait_text(&h.root, "Renewed “Knowledge capacity 5M chars”").await;
+
+    let restore = wait_for("restore enabled", || {
+        find(&h.root, "button", "Restore isolated knowledge").filter(|b| !is_disabled(b))
+    })
+    .await;
+    click(&restore).await;
+    let dialog = get(&h.root, "dialog", "Restore isolated knowledge?").await;
+    click(&get(&dialog, "button", "Restore").await).await;
+    wait_text(&h.root, "still isolated").await;
+    wait_for("isolated banner gone", || {
+        h.root
+            .query_selector("[data-banner=isolated]")
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn sub_accounts_cannot_renew_and_see_why() {
+    let h = mount_as("/concurrency", users::ACME_SUB, |_| {});
+    let renew = get(
+        &h.root,
+        "button",
+        "Renew Dedicated concurrency: hunyuan-turbo",
+    )
+    .await;
+    wait_for("renew disabled", || is_disabled(&renew).then_some(())).await;
+    assert!(text(&row_with(&h.root, "hunyuan-turbo").unwrap()).contains("Main account only"));
+}
