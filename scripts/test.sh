@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Every test: format, clippy (warnings are errors), native tests (rules core,
+# client helpers, server HTTP tests), and the browser tests in headless
+# Chromium and Firefox. Installs what is missing first.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
+
+BROWSER_TESTS=(--test resource_list --test postpaid)
+
+step "Format check (cargo fmt --check)"
+cargo fmt --all -- --check
+
+step "Clippy, native, warnings as errors"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Clippy, wasm32 client and browser tests, warnings as errors"
+cargo clippy -p billing-console --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+
+step "Native tests (rules core unit + property tests, client helpers, server)"
+cargo test --workspace --locked
+
+step "Browser tests in headless Chromium"
+env -u GECKODRIVER CHROMEDRIVER="$(command -v chromedriver)" \
+  cargo test -p billing-console --target wasm32-unknown-unknown --locked "${BROWSER_TESTS[@]}"
+
+step "Browser tests in headless Firefox"
+GECKODRIVER="$(command -v geckodriver)" \
+  cargo test -p billing-console --target wasm32-unknown-unknown --locked "${BROWSER_TESTS[@]}"
+
+step "All tests passed"
