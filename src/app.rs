@@ -16,6 +16,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::permissions::PermissionsPage;
 use crate::pages::postpaid::PostpaidPage;
 use crate::pages::resource_list::ResourceListPage;
+use crate::pages::sign_in::SignInPage;
 use crate::state::Session;
 
 #[component]
@@ -38,14 +39,28 @@ pub fn App(api: Api, clock: Clock) -> impl IntoView {
                     session.summary.set(Some(s));
                     session.error.set(None);
                 }
-                (Err(e), _) | (_, Err(e)) => session.error.set(Some(e)),
+                (Err(e), _) | (_, Err(e)) => {
+                    session.identity.set(None);
+                    session.error.set(Some(e));
+                }
             }
         });
     });
 
+    // The server does not know this session: sign in first.
+    let needs_sign_in = Memo::new(move |_| {
+        session.error.with(|e| {
+            e.as_ref().and_then(|e| e.code())
+                == Some(billing_rules::ErrorCode::AuthFailureUnauthorizedOperation)
+        })
+    });
     view! {
         <Router>
-            <Frame/>
+            {move || if needs_sign_in.get() {
+                view! { <SignInPage/> }.into_any()
+            } else {
+                view! { <Frame/> }.into_any()
+            }}
         </Router>
     }
 }

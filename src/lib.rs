@@ -14,10 +14,15 @@ use api::mock::MockStore;
 use api::Api;
 use clock::Clock;
 
-/// Mount the console on the page body, over the mock store.
+/// Mount the console on the page body: over HTTP when this origin serves
+/// the API, otherwise over the mock store (demo data, in this browser).
 pub fn start() {
-    let clock = Clock::system();
-    let store = MockStore::new(clock.clone());
-    let api = Api::new(Rc::new(store));
-    leptos::mount::mount_to_body(move || leptos::view! { <app::App api=api clock=clock/> });
+    leptos::task::spawn_local(async {
+        let clock = Clock::system();
+        let api = match api::http::HttpTransport::probe("").await {
+            Some(http) => Api::new(Rc::new(http)),
+            None => Api::new(Rc::new(MockStore::new(clock.clone()))),
+        };
+        leptos::mount::mount_to_body(move || leptos::view! { <app::App api=api clock=clock/> });
+    });
 }

@@ -195,7 +195,10 @@ async fn granting_the_permission_lets_that_sub_account_toggle() {
     wait_text(&h.root, "Bob Li (ops) now holds").await;
 
     // The same store, now viewed as Bob.
-    billing_console::api::Transport::view_as(&h.store, users::ACME_SUB);
+    drop(billing_console::api::Transport::view_as(
+        &h.store,
+        users::ACME_SUB,
+    ));
     let store = h.store.clone();
     drop(h);
     let h = mount_as("/postpaid", users::ACME_SUB, |s| {

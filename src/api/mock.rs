@@ -140,7 +140,8 @@ impl Transport for MockStore {
         Some(self.inner.ledger.borrow().users.clone())
     }
 
-    fn view_as(&self, user_id: &str) {
+    fn view_as(&self, user_id: &str) -> LocalFuture<Result<(), ClientError>> {
         *self.inner.user.borrow_mut() = user_id.to_string();
+        Box::pin(async { Ok(()) })
     }
 }

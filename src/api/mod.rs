@@ -5,6 +5,7 @@
 //! [`mock::MockStore`] and the HTTP client in [`http`]. [`Api`] sits on top:
 //! typed calls, envelope parsing and one error type, the same for both.
 
+pub mod http;
 pub mod mock;
 
 use std::future::Future;
@@ -87,8 +88,14 @@ pub trait Transport {
         None
     }
 
-    /// Switch the demo user.
-    fn view_as(&self, _user_id: &str) {}
+    /// Whether users sign in and out (the server), rather than being chosen
+    /// in the page (the mock store).
+    fn signs_in(&self) -> bool {
+        false
+    }
+
+    /// Switch the demo user (over HTTP: sign in as them).
+    fn view_as(&self, user_id: &str) -> LocalFuture<Result<(), ClientError>>;
 }
 
 #[derive(Deserialize)]
@@ -188,6 +195,11 @@ impl Api {
             ModifyPostpaidRequest { enabled },
         )
         .await
+    }
+
+    pub async fn sign_out(&self) -> Result<(), ClientError> {
+        let text = self.0.call("SignOut", serde_json::json!({})).await?;
+        parse_envelope::<Value>(&text).map(|_| ())
     }
 
     pub async fn sub_accounts(&self) -> Result<Vec<User>, ClientError> {

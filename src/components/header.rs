@@ -31,8 +31,9 @@ pub fn Header() -> impl IntoView {
         })
     };
 
+    let switch_api = api.clone();
     let switcher = demo_users.map(|users| {
-        let api = api.clone();
+        let api = switch_api;
         let current = move || session.identity.get().map(|i| i.user.id).unwrap_or_default();
         view! {
             <label class="view-as">
@@ -40,8 +41,13 @@ pub fn Header() -> impl IntoView {
                 <select
                     prop:value=current
                     on:change=move |ev| {
-                        api.transport().view_as(&event_target_value(&ev));
-                        session.changed();
+                        let switch = api.transport().view_as(&event_target_value(&ev));
+                        leptos::task::spawn_local(async move {
+                            match switch.await {
+                                Ok(()) => session.changed(),
+                                Err(e) => session.error.set(Some(e)),
+                            }
+                        });
                     }
                 >
                     {users
@@ -65,6 +71,20 @@ pub fn Header() -> impl IntoView {
             <div class="header-end">
                 {who}
                 {switcher}
+                {api.transport().signs_in().then(|| {
+                    let api = api.clone();
+                    view! {
+                        <button type="button" class="btn btn--small" on:click=move |_| {
+                            let api = api.clone();
+                            leptos::task::spawn_local(async move {
+                                match api.sign_out().await {
+                                    Ok(()) => session.changed(),
+                                    Err(e) => session.error.set(Some(e)),
+                                }
+                            });
+                        }>"Sign out"</button>
+                    }
+                })}
                 <Show when=move || session.is_main()>
                     <a class="header-link" href="/permissions">"User permissions"</a>
                 </Show>

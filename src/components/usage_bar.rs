@@ -60,7 +60,7 @@ pub fn UsageBar(resource: Resource) -> impl IntoView {
                 aria-valuenow=pct.to_string()
                 aria-valuetext=format!("{pct}% — {exact} — {state}")
             >
-                <div class="usage-fill" style=format!("width: {pct}%")></div>
+                <div class="usage-fill" style:width=format!("{pct}%")></div>
             </div>
             <div class="usage-text">
                 <span title=exact.clone()>{short}</span>

@@ -4,3 +4,4 @@ pub mod not_found;
 pub mod permissions;
 pub mod postpaid;
 pub mod resource_list;
+pub mod sign_in;

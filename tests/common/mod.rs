@@ -49,7 +49,7 @@ pub fn mount_as(path: &str, user: &str, prepare: impl FnOnce(&MockStore)) -> Har
         .unwrap();
     let clock = Clock::fixed(t0());
     let store = MockStore::new(clock.clone());
-    billing_console::api::Transport::view_as(&store, user);
+    drop(billing_console::api::Transport::view_as(&store, user));
     prepare(&store);
     let api = Api::new(Rc::new(store.clone()));
     let root: HtmlElement = doc().create_element("div").unwrap().unchecked_into();

@@ -92,7 +92,9 @@ fn json<T: Serialize>(v: T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::new(ErrorCode::InternalError, e.to_string()))
 }
 
-/// Run `action` for `user_id` at `now`. On error nothing has changed.
+/// Run `action` for `user_id` at `now`. On error nothing has changed. Time
+/// passing (knowledge isolation) is the caller's: call
+/// [`Ledger::advance`] first where the ledger may have aged.
 pub fn dispatch(
     ledger: &mut Ledger,
     action: Action,
@@ -100,7 +102,31 @@ pub fn dispatch(
     body: Value,
     now: DateTime<Utc>,
 ) -> Result<Value, ApiError> {
-    ledger.advance(now);
+    match action {
+        Action::RenewResource => json(ledger.renew(user_id, &parse(body)?, now)?),
+        Action::RestoreKnowledge => {
+            parse::<Empty>(body)?;
+            json(ledger.restore_knowledge(user_id, now)?)
+        }
+        Action::ModifyPostpaidSetting => {
+            let req: ModifyPostpaidRequest = parse(body)?;
+            json(ledger.modify_postpaid(user_id, req.enabled, now)?)
+        }
+        Action::ModifySubAccountPermission => {
+            json(ledger.modify_permission(user_id, &parse(body)?)?)
+        }
+        read => dispatch_read(ledger, read, user_id, body, now),
+    }
+}
+
+/// The read-only actions, on a shared ledger. A write action is refused.
+pub fn dispatch_read(
+    ledger: &Ledger,
+    action: Action,
+    user_id: &str,
+    body: Value,
+    now: DateTime<Utc>,
+) -> Result<Value, ApiError> {
     match action {
         Action::DescribeIdentity => {
             parse::<Empty>(body)?;
@@ -115,26 +141,18 @@ pub fn dispatch(
             parse::<Empty>(body)?;
             json(ledger.knowledge_usage(user_id, now)?)
         }
-        Action::RenewResource => json(ledger.renew(user_id, &parse(body)?, now)?),
-        Action::RestoreKnowledge => {
-            parse::<Empty>(body)?;
-            json(ledger.restore_knowledge(user_id, now)?)
-        }
         Action::DescribePostpaidSetting => {
             parse::<Empty>(body)?;
             json(ledger.describe_postpaid(user_id, now)?)
-        }
-        Action::ModifyPostpaidSetting => {
-            let req: ModifyPostpaidRequest = parse(body)?;
-            json(ledger.modify_postpaid(user_id, req.enabled, now)?)
         }
         Action::DescribeSubAccountPermissions => {
             parse::<Empty>(body)?;
             json(ledger.list_sub_accounts(user_id)?)
         }
-        Action::ModifySubAccountPermission => {
-            json(ledger.modify_permission(user_id, &parse(body)?)?)
-        }
+        write => Err(ApiError::new(
+            ErrorCode::InternalError,
+            format!("{} changes state", write.name()),
+        )),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::status::Status;
 
 /// The platform's error codes in use here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ErrorCode {
     #[serde(rename = "AuthFailure.UnauthorizedOperation")]
     AuthFailureUnauthorizedOperation,
@@ -71,6 +72,7 @@ impl ErrorCode {
 /// An error as the API reports it: a code, a message, and for a cooldown
 /// the instant the action is next allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct ApiError {
     pub code: ErrorCode,
@@ -140,6 +142,7 @@ impl From<RestoreRefusal> for ApiError {
 
 /// Sort orders of the resource list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SortKey {
     #[default]
     ExpiresAsc,
@@ -175,6 +178,7 @@ pub const MAX_SEARCH_LEN: usize = 100;
 
 /// A request for one page of the resource list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct ListResourcesRequest {
     pub tab: Tab,
@@ -191,6 +195,7 @@ pub struct ListResourcesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct StatusCounts {
     pub available: u64,
@@ -215,6 +220,7 @@ impl StatusCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceRow {
     pub resource: Resource,
@@ -222,6 +228,7 @@ pub struct ResourceRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourcePage {
     pub items: Vec<ResourceRow>,
@@ -235,6 +242,7 @@ pub struct ResourcePage {
 
 /// Banner counts across the account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct Summary {
     pub account: Option<Account>,
@@ -256,6 +264,7 @@ pub struct Summary {
 
 /// A resource named in a banner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct ResourceRef {
     pub id: String,
@@ -264,15 +273,19 @@ pub struct ResourceRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct KnowledgeUsage {
     /// Capacity in force, in characters (the platform sends these as strings).
     #[serde(with = "as_string")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub available_char_size: u64,
     #[serde(with = "as_string")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub used_char_size: u64,
     /// Characters isolated because they exceed the capacity.
     #[serde(with = "as_string")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub exceed_char_size: u64,
     pub isolated_documents: u64,
     pub isolated_qa_pairs: u64,
@@ -307,6 +320,7 @@ pub mod as_string {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct RenewRequest {
     pub resource_id: String,
@@ -315,6 +329,7 @@ pub struct RenewRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct RenewResult {
     pub resource: Resource,
@@ -323,6 +338,7 @@ pub struct RenewResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct RestoreResult {
     pub restored_items: u64,
@@ -331,6 +347,7 @@ pub struct RestoreResult {
 
 /// Who is signed in, and the users a demo may switch to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct Identity {
     pub user: User,
@@ -338,6 +355,7 @@ pub struct Identity {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct PostpaidChange {
     pub tenant_id: String,
@@ -349,6 +367,7 @@ pub struct PostpaidChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct PostpaidView {
     pub state: PostpaidState,
@@ -362,12 +381,14 @@ pub struct PostpaidView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct ModifyPostpaidRequest {
     pub enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct ModifyPermissionRequest {
     pub user_id: String,
@@ -375,6 +396,7 @@ pub struct ModifyPermissionRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct ReportUsageRequest {
     pub tenant_id: String,

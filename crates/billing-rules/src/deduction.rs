@@ -8,6 +8,7 @@ use crate::model::{Resource, ResourceKind, Source};
 use crate::status::is_drawable;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct Draw {
     pub resource_id: String,
@@ -15,6 +16,7 @@ pub struct Draw {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct Deduction {
     pub draws: Vec<Draw>,
@@ -23,6 +25,7 @@ pub struct Deduction {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DeductionError {
     /// Only usage-based packages are drawn from.
     NotConsumable(ResourceKind),

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a resource is. Each kind belongs to one tab of the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ResourceKind {
     /// Model token package (pay-as-you-go, fixed validity).
     TokenPackage,
@@ -19,6 +20,7 @@ pub enum ResourceKind {
 
 /// The unit a kind is counted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Unit {
     Tokens,
     Calls,
@@ -28,6 +30,7 @@ pub enum Unit {
 
 /// The tabs of the console that list resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Tab {
     PayAsYouGo,
     Concurrency,
@@ -122,6 +125,7 @@ impl ResourceKind {
 
 /// Where a resource came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Source {
     /// Granted on first registration.
     FreeTrial,
@@ -130,6 +134,7 @@ pub enum Source {
 
 /// One billing resource of a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct Resource {
     pub id: String,
@@ -156,6 +161,7 @@ impl Resource {
 
 /// A tenant's billing account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct Account {
     pub tenant_id: String,
@@ -173,6 +179,7 @@ impl Account {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     MainAccount,
     SubAccount,
@@ -180,6 +187,7 @@ pub enum Role {
 
 /// A person who signs in to the console.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct User {
     pub id: String,

@@ -9,6 +9,7 @@ use crate::model::{Account, User};
 pub const ENABLE_COOLDOWN_SECS: i64 = 3600;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct PostpaidState {
     pub enabled: bool,
@@ -24,6 +25,7 @@ pub struct PostpaidState {
 
 /// Why a change is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Refusal {
     /// A sub-account without the "Postpaid Settings" permission.
     NotPermitted,
@@ -53,8 +55,11 @@ pub fn may_manage(user: &User, account: &Account) -> Result<(), Refusal> {
 }
 
 /// May `user` set postpaid to `enable` at `now`? Disabling is never blocked
-/// for a permitted user; enabling is refused while overdue or in cooldown.
-/// Setting the current value again is allowed and changes nothing.
+/// for a permitted user. Any enable request within an hour of the last
+/// enable is refused (even if postpaid is already on), so that "once per
+/// hour" holds however many requests race; enabling is refused while
+/// overdue. Enabling an already-enabled setting after the hour changes
+/// nothing and is allowed.
 pub fn check_change(
     user: &User,
     account: &Account,
@@ -63,16 +68,16 @@ pub fn check_change(
     now: DateTime<Utc>,
 ) -> Result<(), Refusal> {
     may_manage(user, account)?;
-    if !enable || state.enabled {
+    if !enable {
         return Ok(());
-    }
-    if account.is_overdue() {
-        return Err(Refusal::Overdue {
-            balance_cents: account.balance_cents,
-        });
     }
     if let Some(next_allowed_at) = next_enable_at(state, now) {
         return Err(Refusal::Cooldown { next_allowed_at });
+    }
+    if !state.enabled && account.is_overdue() {
+        return Err(Refusal::Overdue {
+            balance_cents: account.balance_cents,
+        });
     }
     Ok(())
 }

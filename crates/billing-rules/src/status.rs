@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Resource;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     NotYetEffective,
     Available,

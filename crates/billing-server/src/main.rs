@@ -1,0 +1,94 @@
+//! `billing-server`: serve the console and its API.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use billing_server::{app, open_state, spawn_sweeper, AuthMode, Config, Opened};
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(about = "Billing resources console: JSON API over SQLite, serving the built client")]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "BILLING_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// SQLite database file (created, migrated and seeded with demo data when empty).
+    #[arg(long, env = "BILLING_DB", default_value = "billing.sqlite")]
+    db: PathBuf,
+    /// Delete the database first, to start again from the demo seed.
+    #[arg(long)]
+    reset: bool,
+    /// The built client (Trunk's dist/). Without it only the API is served.
+    #[arg(long, env = "BILLING_DIST")]
+    dist: Option<PathBuf>,
+    /// Take the user id from this header, set by an authenticating proxy in
+    /// front (production). Without it, demo sign-in is used.
+    #[arg(long, env = "BILLING_TRUST_PROXY_HEADER")]
+    trust_proxy_header: Option<String>,
+    /// Operator bearer token for ReportUsage (metering).
+    #[arg(long, env = "BILLING_OPERATOR_TOKEN", hide_env_values = true)]
+    operator_token: Option<String>,
+    /// Seconds between sweeps applying time-driven rules.
+    #[arg(long, default_value_t = 30)]
+    sweep_secs: u64,
+    /// The console's public origin (e.g. https://billing.example.com).
+    #[arg(long, env = "BILLING_PUBLIC_ORIGIN")]
+    public_origin: Option<String>,
+}
+
+#[tokio::main]
+async fn main() {
+    let started = Instant::now();
+    let args = Args::parse();
+    if args.reset {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", args.db.display()));
+        }
+    }
+    let mut config = Config::new(args.db.clone());
+    config.dist = args.dist;
+    config.auth = args
+        .trust_proxy_header
+        .map(AuthMode::ProxyHeader)
+        .unwrap_or(AuthMode::Demo);
+    config.operator_token = args.operator_token;
+    config.sweep_every = Duration::from_secs(args.sweep_secs.max(1));
+    config.public_origin = args.public_origin;
+    let (state, opened) = match open_state(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("billing-server: cannot open {}: {e}", args.db.display());
+            std::process::exit(1);
+        }
+    };
+    match opened {
+        Opened::Seeded => eprintln!("billing-server: new database {} seeded with the demo data", args.db.display()),
+        Opened::Existing => eprintln!(
+            "billing-server: kept the existing database {} (start with --reset to begin again from the demo seed)",
+            args.db.display()
+        ),
+    }
+    spawn_sweeper(state.clone());
+    let listener = match tokio::net::TcpListener::bind(args.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("billing-server: cannot listen on {}: {e}", args.addr);
+            std::process::exit(1);
+        }
+    };
+    eprintln!(
+        "billing-server: listening on http://{} (ready in {} ms)",
+        args.addr,
+        started.elapsed().as_millis()
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    if let Err(e) = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        eprintln!("billing-server: {e}");
+    }
+}

@@ -1,0 +1,86 @@
+//! Routes, static files, compression and security headers.
+
+use std::path::Path;
+
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use axum::Router;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::{api, openapi, Shared};
+
+/// A CSP the Trunk-built page works under: Trunk's inline module script is
+/// allowed by its hash, wasm may be compiled, nothing else inline runs.
+pub fn content_security_policy(dist: Option<&Path>) -> String {
+    let mut hashes = String::new();
+    if let Some(html) = dist.and_then(|d| std::fs::read_to_string(d.join("index.html")).ok()) {
+        let mut rest = html.as_str();
+        while let Some(start) = rest.find("<script") {
+            let after = &rest[start..];
+            let Some(open_end) = after.find('>') else {
+                break;
+            };
+            let Some(close) = after.find("</script>") else {
+                break;
+            };
+            let body = &after[open_end + 1..close];
+            if !after[..open_end].contains("src=") && !body.is_empty() {
+                let digest = Sha256::digest(body.as_bytes());
+                hashes.push_str(&format!(
+                    " 'sha256-{}'",
+                    base64::engine::general_purpose::STANDARD.encode(digest)
+                ));
+            }
+            rest = &after[close + 9..];
+        }
+    }
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+async fn openapi_json() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::document().to_json().unwrap_or_default(),
+    )
+}
+
+pub fn router(state: Shared) -> Router {
+    let csp = HeaderValue::from_str(&state.csp)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
+    let mut app = Router::new()
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/api/{action}", any(api::handle))
+        .with_state(state.clone());
+    if let Some(dist) = &state.config.dist {
+        let index = ServeFile::new(dist.join("index.html"));
+        app = app.fallback_service(ServeDir::new(dist).fallback(index));
+    }
+    app.layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+}

@@ -1,0 +1,551 @@
+//! HTTP tests against the real server with a real SQLite file.
+
+mod support;
+
+use billing_rules::seed::users::*;
+use billing_server::AuthMode;
+use serde_json::{json, Value};
+use support::*;
+
+async fn server() -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(&dir.path().join("billing.sqlite"), None, AuthMode::Demo).await;
+    (dir, s)
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["Response"]["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Resource"]["Id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn envelope_openapi_and_security_headers() {
+    let (_d, s) = server().await;
+    let c = s.signed_in(ACME_MAIN).await;
+    let (st, v) = c.call("DescribeResources", list_body("PayAsYouGo")).await;
+    assert_eq!(st, 200);
+    assert_eq!(v["Response"]["Counts"]["All"], 7);
+    let resp = c
+        .http
+        .get(format!("{}/api/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap();
+    for h in [
+        "content-security-policy",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+    ] {
+        assert!(resp.headers().contains_key(h), "{h} on every response");
+    }
+    assert!(resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    let doc: Value = resp.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for a in billing_rules::actions::Action::ALL
+        .iter()
+        .map(|a| a.name())
+        .chain(billing_server::api::SERVER_ACTIONS)
+    {
+        assert!(
+            doc["paths"][format!("/api/{a}")]["post"].is_object(),
+            "{a} documented"
+        );
+    }
+    assert!(
+        doc["components"]["schemas"]["ListResourcesRequest"]["properties"]["PageSize"].is_object()
+    );
+    // Knowledge counts travel as strings, as on the platform.
+    let (_, k) = c.call("DescribeKnowledgeUsage", json!({})).await;
+    assert_eq!(k["Response"]["AvailableCharSize"], "10000000");
+}
+
+#[tokio::test]
+async fn bad_input_gets_4xx_with_code_and_changes_nothing() {
+    let (_d, s) = server().await;
+    let c = s.signed_in(ACME_MAIN).await;
+    let (_, before) = c.call("DescribePostpaidSetting", json!({})).await;
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        ("ModifyPostpaidSetting", "{".into(), 400, "InvalidParameter"),
+        (
+            "ModifyPostpaidSetting",
+            "[true]".into(),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "ModifyPostpaidSetting",
+            r#"{"Enabled":"yes"}"#.into(),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "ModifyPostpaidSetting",
+            r#"{"Enabled":true,"Force":true}"#.into(),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "ModifyPostpaidSetting",
+            "{}".into(),
+            400,
+            "MissingParameter",
+        ),
+        (
+            "RenewResource",
+            r#"{"ResourceId":"res-conc-20d","Months":-1}"#.into(),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "RenewResource",
+            r#"{"ResourceId":"res-conc-20d","Months":100000}"#.into(),
+            400,
+            "InvalidParameterValue",
+        ),
+        (
+            "RenewResource",
+            r#"{"ResourceId":"res-conc-20d","Months":1e300}"#.into(),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "DescribeResources",
+            r#"{"Tab":"PayAsYouGo","PageNumber":0,"PageSize":10}"#.into(),
+            400,
+            "InvalidParameterValue",
+        ),
+        (
+            "DescribeResources",
+            r#"{"Tab":"PayAsYouGo","PageNumber":1,"PageSize":1000000}"#.into(),
+            400,
+            "InvalidParameterValue",
+        ),
+        (
+            "DescribeResources",
+            r#"{"Tab":"Nope","PageNumber":1,"PageSize":10}"#.into(),
+            400,
+            "InvalidParameter",
+        ),
+        (
+            "DescribeResources",
+            format!(
+                r#"{{"Tab":"PayAsYouGo","PageNumber":1,"PageSize":10,"Search":"{}"}}"#,
+                "x".repeat(500)
+            ),
+            400,
+            "InvalidParameterValue",
+        ),
+        ("NoSuchAction", "{}".into(), 400, "InvalidParameter"),
+        (
+            "ModifyPostpaidSetting",
+            format!(r#"{{"Enabled":true,"Pad":"{}"}}"#, "x".repeat(100_000)),
+            413,
+            "LimitExceeded",
+        ),
+    ];
+    for (action, body, want_status, want_code) in cases {
+        let (st, v) = c.send(action, body.clone(), true, &[]).await;
+        assert_eq!(
+            (st, code(&v)),
+            (want_status, Some(want_code)),
+            "{action} {}",
+            &body[..body.len().min(80)]
+        );
+        assert!(v["Response"]["Error"]["Message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+    // Wrong content type and wrong method.
+    let resp = c
+        .http
+        .post(format!("{}/api/ModifyPostpaidSetting", s.base))
+        .header("Origin", &s.base)
+        .body(r#"{"Enabled":true}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 415);
+    let resp = c
+        .http
+        .get(format!("{}/api/DescribeIdentity", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 405);
+    let (_, after) = c.call("DescribePostpaidSetting", json!({})).await;
+    assert_eq!(
+        before["Response"]["History"], after["Response"]["History"],
+        "nothing changed"
+    );
+    assert_eq!(after["Response"]["State"]["Enabled"], false);
+}
+
+#[tokio::test]
+async fn state_changes_need_same_origin_and_json() {
+    let (_d, s) = server().await;
+    let c = s.signed_in(ACME_MAIN).await;
+    let body = r#"{"Enabled":true}"#.to_string();
+    let (st, v) = c
+        .send("ModifyPostpaidSetting", body.clone(), false, &[])
+        .await;
+    assert_eq!((st, code(&v)), (403, Some("UnauthorizedOperation")));
+    let (st, _) = c
+        .send(
+            "ModifyPostpaidSetting",
+            body.clone(),
+            false,
+            &[("Origin", "http://evil.example")],
+        )
+        .await;
+    assert_eq!(st, 403);
+    let (st, _) = c.send("DescribeIdentity", "{}".into(), false, &[]).await;
+    assert_eq!(st, 200, "reads need no Origin");
+    let (st, _) = c.send("ModifyPostpaidSetting", body, true, &[]).await;
+    assert_eq!(st, 200);
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Anonymous,
+    Main,
+    Sub,
+    GrantedSub,
+    OtherTenant,
+}
+
+/// Every action × every kind of caller, each on a fresh database.
+#[tokio::test]
+async fn authorization_matrix() {
+    use Who::*;
+    let actions: Vec<(&str, Value)> = vec![
+        ("DescribeIdentity", json!({})),
+        ("DescribeResources", list_body("Concurrency")),
+        ("DescribeAccountSummary", json!({})),
+        ("DescribeKnowledgeUsage", json!({})),
+        (
+            "RenewResource",
+            json!({ "ResourceId": "res-conc-20d", "Months": 1 }),
+        ),
+        ("RestoreKnowledge", json!({})),
+        ("DescribePostpaidSetting", json!({})),
+        ("ModifyPostpaidSetting", json!({ "Enabled": true })),
+        ("DescribeSubAccountPermissions", json!({})),
+        (
+            "ModifySubAccountPermission",
+            json!({ "UserId": ACME_SUB, "PostpaidPermission": true }),
+        ),
+        (
+            "ReportUsage",
+            json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 10, "IdempotencyKey": "k" }),
+        ),
+    ];
+    let expect = |who: Who, action: &str| -> Option<&'static str> {
+        let auth = Some("AuthFailure.UnauthorizedOperation");
+        let forbidden = Some("UnauthorizedOperation");
+        match (who, action) {
+            (_, "ReportUsage") => auth, // operator credential only
+            (Anonymous, _) => auth,
+            (Main, "RestoreKnowledge")
+            | (Sub, "RestoreKnowledge")
+            | (GrantedSub, "RestoreKnowledge") => Some("ResourceInsufficient"),
+            (OtherTenant, "RestoreKnowledge") => Some("ResourceNotFound"),
+            (Main, _) => None,
+            (
+                Sub,
+                "RenewResource"
+                | "ModifyPostpaidSetting"
+                | "DescribeSubAccountPermissions"
+                | "ModifySubAccountPermission",
+            ) => forbidden,
+            (
+                GrantedSub,
+                "RenewResource" | "DescribeSubAccountPermissions" | "ModifySubAccountPermission",
+            ) => forbidden,
+            // Globex's main account reaches only Globex: Acme's ids are not found,
+            // and its own postpaid is refused because Globex is overdue.
+            (OtherTenant, "RenewResource" | "ModifySubAccountPermission") => {
+                Some("ResourceNotFound")
+            }
+            (OtherTenant, "ModifyPostpaidSetting") => Some("FailedOperation.BalanceInsufficient"),
+            _ => None,
+        }
+    };
+    for who in [Anonymous, Main, Sub, GrantedSub, OtherTenant] {
+        let (_d, s) = server().await;
+        let c = match who {
+            Anonymous => s.client(),
+            Main => s.signed_in(ACME_MAIN).await,
+            Sub => s.signed_in(ACME_SUB).await,
+            GrantedSub => s.signed_in(ACME_SUB_GRANTED).await,
+            OtherTenant => s.signed_in(GLOBEX_MAIN).await,
+        };
+        for (action, body) in &actions {
+            let (st, v) = c.call(action, body.clone()).await;
+            let want = expect(who, action);
+            assert_eq!(code(&v), want, "{who:?} × {action}: {v}");
+            assert_eq!(st == 200, want.is_none(), "{who:?} × {action} status {st}");
+            // Whatever is read belongs to the caller's tenant.
+            if st == 200 && *action == "DescribeResources" {
+                let own = if matches!(who, OtherTenant) {
+                    "res-gx-"
+                } else {
+                    "res-"
+                };
+                assert!(
+                    ids(&v).iter().all(|id| id.starts_with(own)),
+                    "{who:?}: {:?}",
+                    ids(&v)
+                );
+                if matches!(who, OtherTenant) {
+                    assert!(!ids(&v).iter().any(|id| id == "res-conc-20d"));
+                }
+            }
+            if st == 200 && *action == "DescribeSubAccountPermissions" {
+                let tenant = if matches!(who, OtherTenant) {
+                    "t-globex"
+                } else {
+                    "t-acme"
+                };
+                assert!(v["Response"]["Data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|u| u["TenantId"] == tenant));
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_enables_one_success() {
+    let (_d, s) = server().await;
+    let main = s.signed_in(ACME_MAIN).await;
+    let granted = s.signed_in(ACME_SUB_GRANTED).await;
+    let calls = (0..200).map(|i| {
+        let c = if i % 2 == 0 {
+            main.clone()
+        } else {
+            granted.clone()
+        };
+        async move {
+            c.call("ModifyPostpaidSetting", json!({ "Enabled": true }))
+                .await
+        }
+    });
+    let results = futures::future::join_all(calls).await;
+    let ok = results.iter().filter(|(st, _)| *st == 200).count();
+    let limited: Vec<&Value> = results
+        .iter()
+        .filter(|(st, _)| *st == 429)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(ok, 1, "exactly one enable succeeds");
+    assert_eq!(limited.len(), 199);
+    let next = limited[0]["Response"]["Error"]["NextAllowedAt"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(limited
+        .iter()
+        .all(|v| code(v) == Some("RequestLimitExceeded")
+            && v["Response"]["Error"]["NextAllowedAt"] == next.as_str()));
+    let (_, view) = main.call("DescribePostpaidSetting", json!({})).await;
+    let history = view["Response"]["History"].as_array().unwrap();
+    assert_eq!(
+        history.iter().filter(|c| c["To"] == true).count(),
+        2,
+        "the seed's enable and this one only"
+    );
+    // Disabling is never blocked, even now.
+    let (st, _) = main
+        .call("ModifyPostpaidSetting", json!({ "Enabled": false }))
+        .await;
+    assert_eq!(st, 200);
+}
+
+#[tokio::test]
+async fn restart_keeps_every_acknowledged_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("billing.sqlite");
+    let s = Server::start(&db, None, AuthMode::Demo).await;
+    let main = s.signed_in(ACME_MAIN).await;
+    assert_eq!(
+        main.call("ModifyPostpaidSetting", json!({ "Enabled": true }))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        main.call(
+            "ModifySubAccountPermission",
+            json!({ "UserId": ACME_SUB, "PostpaidPermission": true })
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, renewed) = main
+        .call(
+            "RenewResource",
+            json!({ "ResourceId": "res-kb-expired", "Months": 2 }),
+        )
+        .await;
+    let (_, restored) = main.call("RestoreKnowledge", json!({})).await;
+    assert!(restored["Response"]["RestoredItems"].as_u64().unwrap() > 0);
+    let (st, _) = main.operator(json!({ "TenantId": "t-acme", "Kind": "SearchPackage", "Amount": 5, "IdempotencyKey": "r1" })).await;
+    assert_eq!(st, 200);
+    let (_, summary_before) = main.call("DescribeAccountSummary", json!({})).await;
+    let (_, list_before) = main
+        .call(
+            "DescribeResources",
+            json!({ "Tab": "PayAsYouGo", "PageNumber": 1, "PageSize": 50 }),
+        )
+        .await;
+    s.stop().await;
+
+    let s = Server::start(&db, None, AuthMode::Demo).await;
+    let main = s.signed_in(ACME_MAIN).await;
+    let (_, pp) = main.call("DescribePostpaidSetting", json!({})).await;
+    assert_eq!(pp["Response"]["State"]["Enabled"], true);
+    let (_, subs) = main.call("DescribeSubAccountPermissions", json!({})).await;
+    assert!(subs["Response"]["Data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["Id"] == ACME_SUB && u["PostpaidPermission"] == true));
+    let (_, k) = main.call("DescribeKnowledgeUsage", json!({})).await;
+    assert_eq!(
+        k["Response"]["ExceedCharSize"], "0",
+        "restored knowledge stays restored"
+    );
+    let (_, summary) = main.call("DescribeAccountSummary", json!({})).await;
+    assert_eq!(
+        summary["Response"]["Account"], summary_before["Response"]["Account"],
+        "balance after renewal kept"
+    );
+    assert_eq!(
+        renewed["Response"]["BalanceCents"],
+        summary["Response"]["Account"]["BalanceCents"]
+    );
+    let (_, list) = main
+        .call(
+            "DescribeResources",
+            json!({ "Tab": "PayAsYouGo", "PageNumber": 1, "PageSize": 50 }),
+        )
+        .await;
+    assert_eq!(
+        list["Response"]["Items"], list_before["Response"]["Items"],
+        "usage kept"
+    );
+    // The old session survives a restart too.
+    assert_eq!(main.call("DescribeIdentity", json!({})).await.0, 200);
+}
+
+#[tokio::test]
+async fn metering_is_operator_only_idempotent_and_in_order() {
+    let (_d, s) = server().await;
+    let main = s.signed_in(ACME_MAIN).await;
+    let body = json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 700000, "IdempotencyKey": "batch-1" });
+    // A console user cannot meter, even the main account.
+    let (st, v) = main.call("ReportUsage", body.clone()).await;
+    assert_eq!(
+        (st, code(&v)),
+        (401, Some("AuthFailure.UnauthorizedOperation"))
+    );
+    // Twenty retries of one key at once deduct once.
+    let calls = (0..20).map(|_| {
+        let c = main.clone();
+        let b = body.clone();
+        async move { c.operator(b).await }
+    });
+    let results = futures::future::join_all(calls).await;
+    assert!(results
+        .iter()
+        .all(|(st, v)| *st == 200 && v["Response"]["Draws"] == results[0].1["Response"]["Draws"]));
+    let draws = results[0].1["Response"]["Draws"].as_array().unwrap();
+    // Free trial first (600,000 left), then the soonest-expiring purchased package.
+    assert_eq!(
+        draws[0],
+        json!({ "ResourceId": "res-tok-trial", "Amount": 600000 })
+    );
+    assert_eq!(
+        draws[1],
+        json!({ "ResourceId": "res-tok-5d", "Amount": 100000 })
+    );
+    let (_, list) = main.call("DescribeResources", json!({ "Tab": "PayAsYouGo", "PageNumber": 1, "PageSize": 50, "Search": "res-tok-trial" })).await;
+    assert_eq!(list["Response"]["Items"][0]["Resource"]["Used"], 1_000_000);
+    // Postpaid off: more than the packages hold is refused whole.
+    let (st, v) = main.operator(json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 999999999, "IdempotencyKey": "batch-2" })).await;
+    assert_eq!((st, code(&v)), (409, Some("ResourceInsufficient")));
+    // Overdue tenant: service stops.
+    let (_, v) = main.operator(json!({ "TenantId": "t-globex", "Kind": "SearchPackage", "Amount": 1, "IdempotencyKey": "g1" })).await;
+    assert_eq!(code(&v), Some("FailedOperation.BalanceInsufficient"));
+    let (_, v) = main.operator(json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 0, "IdempotencyKey": "z" })).await;
+    assert_eq!(code(&v), Some("InvalidParameterValue"));
+}
+
+#[tokio::test]
+async fn proxy_header_mode_takes_the_user_from_the_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        &dir.path().join("b.sqlite"),
+        None,
+        AuthMode::ProxyHeader("X-Authenticated-User".into()),
+    )
+    .await;
+    let c = s.client();
+    let (st, v) = c.call("DescribeIdentity", json!({})).await;
+    assert_eq!(
+        (st, code(&v)),
+        (401, Some("AuthFailure.UnauthorizedOperation"))
+    );
+    let (st, v) = c
+        .send(
+            "DescribeIdentity",
+            "{}".into(),
+            false,
+            &[("X-Authenticated-User", ACME_SUB)],
+        )
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(v["Response"]["User"]["Id"], ACME_SUB);
+    let (st, _) = c
+        .send(
+            "DescribeIdentity",
+            "{}".into(),
+            false,
+            &[("X-Authenticated-User", "u-nobody")],
+        )
+        .await;
+    assert_eq!(st, 401);
+    let (st, _) = c.call("SignIn", json!({ "UserId": ACME_MAIN })).await;
+    assert_eq!(st, 403, "no demo sign-in behind a proxy");
+    let (_, info) = c.call("DescribeServerInfo", json!({})).await;
+    assert_eq!(info["Response"]["Mode"], "proxy");
+    assert!(
+        info["Response"].get("DemoUsers").is_none(),
+        "no user list behind a proxy"
+    );
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session() {
+    let (_d, s) = server().await;
+    let c = s.signed_in(ACME_MAIN).await;
+    assert_eq!(c.call("SignOut", json!({})).await.0, 200);
+    let (st, v) = c.call("DescribeIdentity", json!({})).await;
+    assert_eq!(
+        (st, code(&v)),
+        (401, Some("AuthFailure.UnauthorizedOperation"))
+    );
+    let (st, _) = c.call("SignIn", json!({ "UserId": "u-nobody" })).await;
+    assert_eq!(st, 401);
+}

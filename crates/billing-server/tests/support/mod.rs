@@ -1,0 +1,121 @@
+//! A real server on a free port over a real temporary SQLite file.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use billing_server::{app, open_state, AuthMode, Config};
+use serde_json::{json, Value};
+
+pub const OPERATOR: &str = "test-operator-token";
+
+pub struct Server {
+    pub base: String,
+    pub db: PathBuf,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    pub async fn start(db: &Path, dist: Option<PathBuf>, auth: AuthMode) -> Server {
+        let mut config = Config::new(db.to_path_buf());
+        config.dist = dist;
+        config.auth = auth;
+        config.operator_token = Some(OPERATOR.into());
+        let (state, _) = open_state(config).expect("open state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app(state)).await.unwrap();
+        });
+        Server {
+            base: format!("http://{addr}"),
+            db: db.to_path_buf(),
+            task,
+        }
+    }
+
+    /// Stop serving and release the database (a restart follows).
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// A client signed in as `user`.
+    pub async fn signed_in(&self, user: &str) -> Client {
+        let c = self.client();
+        let (status, body) = c.call("SignIn", json!({ "UserId": user })).await;
+        assert_eq!(status, 200, "sign in {user}: {body}");
+        c
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Client {
+    /// POST an action as the console does (JSON, same-origin Origin).
+    pub async fn call(&self, action: &str, body: Value) -> (u16, Value) {
+        self.send(action, body.to_string(), true, &[]).await
+    }
+
+    pub async fn send(
+        &self,
+        action: &str,
+        body: String,
+        origin: bool,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/api/{action}", self.base))
+            .header("Content-Type", "application/json")
+            .body(body);
+        if origin {
+            req = req.header("Origin", self.base.clone());
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let v: Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        assert!(
+            v["Response"]["RequestId"].is_string(),
+            "every answer has a RequestId: {v}"
+        );
+        (status, v)
+    }
+
+    pub async fn operator(&self, body: Value) -> (u16, Value) {
+        let auth = format!("Bearer {OPERATOR}");
+        self.send(
+            "ReportUsage",
+            body.to_string(),
+            false,
+            &[("Authorization", auth.as_str())],
+        )
+        .await
+    }
+}
+
+pub fn code(v: &Value) -> Option<&str> {
+    v["Response"]["Error"]["Code"].as_str()
+}
+
+pub fn list_body(tab: &str) -> Value {
+    json!({ "Tab": tab, "PageNumber": 1, "PageSize": 50 })
+}

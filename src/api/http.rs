@@ -1,0 +1,100 @@
+//! The API seam over HTTP: `POST /api/{Action}` with a JSON body, on the
+//! console's own origin (gloo-net). Chosen at start when the page's origin
+//! answers `DescribeServerInfo` with the API's envelope; otherwise (a static
+//! host, `trunk serve`) the console runs on the mock store.
+
+use std::rc::Rc;
+
+use billing_rules::model::User;
+use gloo_net::http::Request;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{parse_envelope, ClientError, LocalFuture, Transport};
+
+/// Calls that take longer than this are abandoned.
+pub const TIMEOUT_MS: u32 = 15_000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ServerInfo {
+    mode: String,
+    #[serde(default)]
+    demo_users: Vec<User>,
+}
+
+#[derive(Clone)]
+pub struct HttpTransport {
+    base: Rc<str>,
+    demo_users: Option<Vec<User>>,
+}
+
+async fn post(url: String, body: Value) -> Result<String, ClientError> {
+    let controller = web_sys::AbortController::new()
+        .map_err(|_| ClientError::Network("no AbortController".into()))?;
+    let signal = controller.signal();
+    let timer = gloo_timers::callback::Timeout::new(TIMEOUT_MS, move || controller.abort());
+    let req = Request::post(&url)
+        .header("Content-Type", "application/json")
+        .abort_signal(Some(&signal))
+        .body(body.to_string())
+        .map_err(|e| ClientError::Network(e.to_string()))?;
+    let resp = req.send().await.map_err(|e| {
+        if signal.aborted() {
+            ClientError::Timeout
+        } else {
+            ClientError::Network(e.to_string())
+        }
+    })?;
+    drop(timer);
+    let ok = resp.ok();
+    let status = resp.status();
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| ClientError::Network(e.to_string()))?;
+    if !ok && !text.trim_start().starts_with('{') {
+        return Err(ClientError::Malformed(format!("HTTP {status}")));
+    }
+    Ok(text)
+}
+
+impl HttpTransport {
+    /// Ask `base` (e.g. "" for this origin) whether it serves the API.
+    pub async fn probe(base: &str) -> Option<HttpTransport> {
+        let text = post(
+            format!("{base}/api/DescribeServerInfo"),
+            serde_json::json!({}),
+        )
+        .await
+        .ok()?;
+        let info: ServerInfo = parse_envelope(&text).ok()?;
+        Some(HttpTransport {
+            base: base.into(),
+            demo_users: (info.mode == "demo").then_some(info.demo_users),
+        })
+    }
+}
+
+impl Transport for HttpTransport {
+    fn call(&self, action: &str, body: Value) -> LocalFuture<Result<String, ClientError>> {
+        Box::pin(post(format!("{}/api/{action}", self.base), body))
+    }
+
+    fn demo_users(&self) -> Option<Vec<User>> {
+        self.demo_users.clone()
+    }
+
+    fn view_as(&self, user_id: &str) -> LocalFuture<Result<(), ClientError>> {
+        let url = format!("{}/api/SignIn", self.base);
+        let body = serde_json::json!({ "UserId": user_id });
+        Box::pin(async move {
+            let text = post(url, body).await?;
+            parse_envelope::<Value>(&text).map(|_| ())
+        })
+    }
+
+    fn signs_in(&self) -> bool {
+        true
+    }
+}
