@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
-# Serves the console with seeded demo data on http://127.0.0.1:${PORT:-8080}.
+# Serves the console with seeded demo data on http://127.0.0.1:${PORT:-8080}:
+# the release client, served with its JSON API by billing-server over SQLite.
 # Installs what is missing first.
+#   RESET=1   start again from the demo seed (deletes $BILLING_DB)
+#   STATIC=1  serve the client alone on the in-browser mock store (trunk serve)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
 PORT="${PORT:-8080}"
+DB="${BILLING_DB:-$ROOT/billing.sqlite}"
+export BILLING_OPERATOR_TOKEN="${BILLING_OPERATOR_TOKEN:-demo-operator-token}"
 
-step "Serving the console (demo data, in this browser) on http://127.0.0.1:$PORT"
-exec trunk serve --release --port "$PORT" --address 127.0.0.1
+if [ "${STATIC:-0}" = 1 ]; then
+  step "Serving the client alone (demo data, in this browser) on http://127.0.0.1:$PORT"
+  exec trunk serve --release --port "$PORT" --address 127.0.0.1
+fi
+
+step "Building the console (release, wasm-opt -Oz)"
+trunk build --release
+
+step "Building the server (release)"
+cargo build --release --locked -p billing-server
+
+args=(--addr "127.0.0.1:$PORT" --dist "$ROOT/dist" --db "$DB")
+if [ "${RESET:-0}" = 1 ]; then
+  args+=(--reset)
+fi
+step "Serving the console on http://127.0.0.1:$PORT (database $DB; RESET=1 to start again from the demo seed)"
+echo "    metering: curl -X POST http://127.0.0.1:$PORT/api/ReportUsage -H 'Authorization: Bearer \$BILLING_OPERATOR_TOKEN' -H 'Content-Type: application/json' -d '{\"TenantId\":\"t-acme\",\"Kind\":\"TokenPackage\",\"Amount\":1000,\"IdempotencyKey\":\"k1\"}'"
+exec "$ROOT/target/release/billing-server" "${args[@]}"

@@ -19,8 +19,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Clippy, wasm32 client and browser tests, warnings as errors"
 cargo clippy -p billing-console --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
-step "Native tests (rules core unit + property tests, client helpers, server)"
-cargo test --workspace --locked
+step "Building the client (release) for the end-to-end test"
+trunk build --release
+
+step "Native tests: rules core (unit + property), client helpers, server HTTP tests, end-to-end in Chromium"
+CHROMEDRIVER="$(command -v chromedriver)" cargo test --workspace --locked
 
 step "Browser tests in headless Chromium"
 env -u GECKODRIVER CHROMEDRIVER="$(command -v chromedriver)" \

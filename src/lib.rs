@@ -17,7 +17,8 @@ use clock::Clock;
 /// Mount the console on the page body: over HTTP when this origin serves
 /// the API, otherwise over the mock store (demo data, in this browser).
 pub fn start() {
-    leptos::task::spawn_local(async {
+    // Not leptos::task::spawn_local: its executor starts with the mount.
+    wasm_bindgen_futures::spawn_local(async {
         let clock = Clock::system();
         let api = match api::http::HttpTransport::probe("").await {
             Some(http) => Api::new(Rc::new(http)),

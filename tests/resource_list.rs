@@ -268,10 +268,7 @@ async fn filter_sort_search_and_page_live_in_the_url() {
         s.with_ledger(|l| l.resources.extend(extra_packages(12)))
     });
     get(&h.root, "button", "Available (16)").await;
-    assert_eq!(
-        text(&get(&h.root, "navigation", "Pages").await).contains("Page 1 of 2"),
-        true
-    );
+    assert!(text(&get(&h.root, "navigation", "Pages").await).contains("Page 1 of 2"));
     click(&get(&h.root, "button", "Next page").await).await;
     wait_text(&h.root, "Page 2 of 2").await;
     assert_eq!(location(), ("/pay-as-you-go".into(), "?page=2".into()));
@@ -314,10 +311,7 @@ async fn filter_sort_search_and_page_live_in_the_url() {
     // A link with sort, size and search shows that view.
     let h = mount("/pay-as-you-go?status=all&sort=usage-desc&size=20&q=token%20package");
     wait_for("rows", || row_with(&h.root, "Token package 10M (annual)")).await;
-    let names: Vec<String> = all(&h.root, "progressbar")
-        .iter()
-        .map(|b| name_of(b))
-        .collect();
+    let names: Vec<String> = all(&h.root, "progressbar").iter().map(name_of).collect();
     assert_eq!(
         names.first().map(String::as_str),
         Some("Usage of Token package 10M (annual)"),
@@ -441,7 +435,7 @@ async fn tabs_are_a_tablist_operable_by_arrow_keys() {
     let h = mount("/pay-as-you-go");
     let tabs = all(&h.root, "tab");
     assert_eq!(
-        tabs.iter().map(|t| name_of(t)).collect::<Vec<_>>(),
+        tabs.iter().map(name_of).collect::<Vec<_>>(),
         [
             "Pay-As-You-Go Resources",
             "Concurrency Resources",

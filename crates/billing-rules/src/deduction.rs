@@ -36,11 +36,11 @@ pub enum DeductionError {
 }
 
 /// The order resources of `kind` are drawn from at `now` (drawable only).
-pub fn draw_order<'a>(
-    resources: &'a [Resource],
+pub fn draw_order(
+    resources: &[Resource],
     kind: ResourceKind,
     now: DateTime<Utc>,
-) -> Vec<&'a Resource> {
+) -> Vec<&Resource> {
     let mut v: Vec<&Resource> = resources
         .iter()
         .filter(|r| r.kind == kind && is_drawable(r, now))

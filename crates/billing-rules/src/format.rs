@@ -5,7 +5,7 @@ pub fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -29,7 +29,7 @@ pub fn compact(n: u64) -> String {
     let hundredths = (n % div) * 100 / div;
     if hundredths == 0 {
         format!("{whole}{suffix}")
-    } else if hundredths % 10 == 0 {
+    } else if hundredths.is_multiple_of(10) {
         format!("{whole}.{}{suffix}", hundredths / 10)
     } else {
         format!("{whole}.{hundredths:02}{suffix}")

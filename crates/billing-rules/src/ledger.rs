@@ -322,7 +322,7 @@ impl Ledger {
             .filter(|c| &c.tenant_id == t)
             .cloned()
             .collect();
-        history.sort_by(|a, b| b.at.cmp(&a.at));
+        history.sort_by_key(|c| std::cmp::Reverse(c.at));
         history.truncate(20);
         Ok(PostpaidView {
             state,

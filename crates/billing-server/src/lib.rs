@@ -60,7 +60,8 @@ pub struct AppState {
     /// is answered.
     pub ledger: RwLock<Ledger>,
     pub db: Mutex<Connection>,
-    pub csp: String,
+    /// The CSP, with the mtime of the index.html it was computed from.
+    pub csp: Mutex<(Option<std::time::SystemTime>, String)>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -82,12 +83,11 @@ pub fn open_state(config: Config) -> Result<(Shared, Opened), db::DbError> {
         Opened::Existing
     };
     let ledger = db::load(&conn)?;
-    let csp = web::content_security_policy(config.dist.as_deref());
     let state = Arc::new(AppState {
         config,
         ledger: RwLock::new(ledger),
         db: Mutex::new(conn),
-        csp,
+        csp: Mutex::new((None, String::new())),
     });
     // Catch up on time that passed while the server was down.
     api::sweep(&state).map_err(|e| db::DbError(e.message))?;

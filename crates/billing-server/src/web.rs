@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use base64::Engine;
@@ -51,9 +52,30 @@ async fn openapi_json() -> impl IntoResponse {
     )
 }
 
+/// The CSP for the current build: recomputed when index.html changes, so a
+/// rebuilt client works without restarting the server.
+pub fn current_csp(state: &Shared) -> HeaderValue {
+    let mtime = state
+        .config
+        .dist
+        .as_ref()
+        .and_then(|d| std::fs::metadata(d.join("index.html")).ok())
+        .and_then(|m| m.modified().ok());
+    let mut cached = state.csp.lock().unwrap_or_else(|p| p.into_inner());
+    if cached.1.is_empty() || cached.0 != mtime {
+        *cached = (mtime, content_security_policy(state.config.dist.as_deref()));
+    }
+    HeaderValue::from_str(&cached.1)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+}
+
+async fn with_csp(State(state): State<Shared>, mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, current_csp(&state));
+    resp
+}
+
 pub fn router(state: Shared) -> Router {
-    let csp = HeaderValue::from_str(&state.csp)
-        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let mut app = Router::new()
         .route("/api/openapi.json", get(openapi_json))
         .route("/api/{action}", any(api::handle))
@@ -63,9 +85,9 @@ pub fn router(state: Shared) -> Router {
         app = app.fallback_service(ServeDir::new(dist).fallback(index));
     }
     app.layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            csp,
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            with_csp,
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
