@@ -21,8 +21,8 @@ fi
 step "Building the console (release, wasm-opt -Oz)"
 trunk build --release
 
-step "Building the server (release)"
-cargo build --release --locked -p billing-server
+step 'Building the server (profile "server": optimised, panics unwind)'
+cargo build --profile server --locked -p billing-server
 
 args=(--addr "127.0.0.1:$PORT" --dist "$ROOT/dist" --db "$DB")
 if [ "${RESET:-0}" = 1 ]; then
@@ -30,4 +30,4 @@ if [ "${RESET:-0}" = 1 ]; then
 fi
 step "Serving the console on http://127.0.0.1:$PORT (database $DB; RESET=1 to start again from the demo seed)"
 echo "    metering: curl -X POST http://127.0.0.1:$PORT/api/ReportUsage -H 'Authorization: Bearer \$BILLING_OPERATOR_TOKEN' -H 'Content-Type: application/json' -d '{\"TenantId\":\"t-acme\",\"Kind\":\"TokenPackage\",\"Amount\":1000,\"IdempotencyKey\":\"k1\"}'"
-exec "$ROOT/target/release/billing-server" "${args[@]}"
+exec "$ROOT/target/server/billing-server" "${args[@]}"

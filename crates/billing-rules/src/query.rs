@@ -36,8 +36,12 @@ pub fn validate(q: &ListResourcesRequest) -> Result<(), ApiError> {
 
 /// Case-insensitive match on id or name.
 pub fn matches_search(r: &Resource, search: &str) -> bool {
-    let s = search.trim().to_lowercase();
-    s.is_empty() || r.id.to_lowercase().contains(&s) || r.name.to_lowercase().contains(&s)
+    let s = search.trim();
+    if s.is_empty() {
+        return true;
+    }
+    let s = s.to_lowercase();
+    r.id.to_lowercase().contains(&s) || r.name.to_lowercase().contains(&s)
 }
 
 fn count(counts: &mut StatusCounts, s: Status) {
@@ -60,7 +64,8 @@ pub fn list<'a>(
     validate(q)?;
     let kinds = q.tab.kinds();
     let mut counts = StatusCounts::default();
-    let mut rows: Vec<ResourceRow> = Vec::new();
+    // Sort references; clone only the rows on the page.
+    let mut rows: Vec<(&Resource, Status)> = Vec::new();
     for r in resources {
         if !kinds.contains(&r.kind) || !matches_search(r, &q.search) {
             continue;
@@ -68,33 +73,34 @@ pub fn list<'a>(
         let s = status(r, now);
         count(&mut counts, s);
         if q.status.is_none_or(|want| want == s) {
-            rows.push(ResourceRow {
-                resource: r.clone(),
-                status: s,
-            });
+            rows.push((r, s));
         }
     }
-    let usage = |row: &ResourceRow| used_basis_points(row.resource.used, row.resource.total);
-    match q.sort {
-        SortKey::ExpiresAsc => rows.sort_by(|a, b| {
-            (a.resource.expires_at, &a.resource.id).cmp(&(b.resource.expires_at, &b.resource.id))
-        }),
-        SortKey::ExpiresDesc => rows.sort_by(|a, b| {
-            (b.resource.expires_at, &a.resource.id).cmp(&(a.resource.expires_at, &b.resource.id))
-        }),
-        SortKey::UsageDesc => {
-            rows.sort_by(|a, b| (usage(b), &a.resource.id).cmp(&(usage(a), &b.resource.id)))
-        }
-        SortKey::UsageAsc => {
-            rows.sort_by(|a, b| (usage(a), &a.resource.id).cmp(&(usage(b), &b.resource.id)))
-        }
-    }
+    let usage = |r: &Resource| used_basis_points(r.used, r.total);
+    let cmp = |(a, _): &(&Resource, Status), (b, _): &(&Resource, Status)| match q.sort {
+        SortKey::ExpiresAsc => (a.expires_at, &a.id).cmp(&(b.expires_at, &b.id)),
+        SortKey::ExpiresDesc => (b.expires_at, &a.id).cmp(&(a.expires_at, &b.id)),
+        SortKey::UsageDesc => (usage(b), &a.id).cmp(&(usage(a), &b.id)),
+        SortKey::UsageAsc => (usage(a), &a.id).cmp(&(usage(b), &b.id)),
+    };
     let total = rows.len() as u64;
     let start = ((q.page_number - 1) as usize).saturating_mul(q.page_size as usize);
+    let end = start.saturating_add(q.page_size as usize).min(rows.len());
+    // Only the rows up to the page's end need ordering: select them (O(n)),
+    // then sort just those. The id tie-break makes the order total.
+    if end > 0 && end < rows.len() {
+        rows.select_nth_unstable_by(end - 1, cmp);
+        rows.truncate(end);
+    }
+    rows.sort_unstable_by(cmp);
     let items = rows
         .into_iter()
         .skip(start)
         .take(q.page_size as usize)
+        .map(|(r, s)| ResourceRow {
+            resource: r.clone(),
+            status: s,
+        })
         .collect();
     Ok(ResourcePage {
         items,

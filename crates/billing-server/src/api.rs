@@ -256,6 +256,12 @@ pub async fn handle(
             }
         }
     };
+    let Ok(_permit) = st.workers.acquire().await else {
+        return err(
+            &bad(ErrorCode::InternalError, "The server is shutting down."),
+            &rid,
+        );
+    };
     let st2 = st.clone();
     let result = tokio::task::spawn_blocking(move || run(&st2, &action, &headers, body)).await;
     match result {

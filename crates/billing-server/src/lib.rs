@@ -62,6 +62,9 @@ pub struct AppState {
     pub db: Mutex<Connection>,
     /// The CSP, with the mtime of the index.html it was computed from.
     pub csp: Mutex<(Option<std::time::SystemTime>, String)>,
+    /// API work is CPU-bound: at most one request per core runs at once;
+    /// the rest wait without holding a thread.
+    pub workers: tokio::sync::Semaphore,
 }
 
 pub type Shared = Arc<AppState>;
@@ -88,6 +91,11 @@ pub fn open_state(config: Config) -> Result<(Shared, Opened), db::DbError> {
         ledger: RwLock::new(ledger),
         db: Mutex::new(conn),
         csp: Mutex::new((None, String::new())),
+        workers: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+        ),
     });
     // Catch up on time that passed while the server was down.
     api::sweep(&state).map_err(|e| db::DbError(e.message))?;
