@@ -88,7 +88,7 @@ pub fn instant_in(t: DateTime<Utc>, offset_secs: i32) -> String {
         .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
     format!(
         "{} ({})",
-        t.with_timezone(&off).format("%Y-%m-%d %H:%M:%S"),
+        billing_rules::format::date_time(&t.with_timezone(&off)),
         zone_label(offset_secs)
     )
 }

@@ -116,7 +116,7 @@ impl From<Refusal> for ApiError {
                 code: ErrorCode::RequestLimitExceeded,
                 message: format!(
                     "Postpaid can be enabled once per hour; next allowed at {}.",
-                    next_allowed_at.format("%Y-%m-%d %H:%M:%S UTC")
+                    format!("{} UTC", crate::format::date_time(&next_allowed_at))
                 ),
                 next_allowed_at: Some(next_allowed_at),
             },

@@ -48,3 +48,18 @@ pub fn money(cents: i64, currency: &str) -> String {
     };
     format!("{sign}{sym}{}.{:02}{tail}", grouped(abs / 100), abs % 100)
 }
+
+/// "2026-12-05 23:59:59" for a date-time in any zone, without chrono's
+/// strftime machinery (which weighs on the wasm bundle).
+pub fn date_time<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
