@@ -23,10 +23,14 @@ pub enum Action {
     ModifyPostpaidSetting,
     DescribeSubAccountPermissions,
     ModifySubAccountPermission,
+    DescribeNotices,
+    MarkNoticesRead,
+    DescribeReminderOutbox,
+    DescribeUsageHistory,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 14] = [
         Action::DescribeIdentity,
         Action::DescribeResources,
         Action::DescribeAccountSummary,
@@ -37,6 +41,10 @@ impl Action {
         Action::ModifyPostpaidSetting,
         Action::DescribeSubAccountPermissions,
         Action::ModifySubAccountPermission,
+        Action::DescribeNotices,
+        Action::MarkNoticesRead,
+        Action::DescribeReminderOutbox,
+        Action::DescribeUsageHistory,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +59,10 @@ impl Action {
             Action::ModifyPostpaidSetting => "ModifyPostpaidSetting",
             Action::DescribeSubAccountPermissions => "DescribeSubAccountPermissions",
             Action::ModifySubAccountPermission => "ModifySubAccountPermission",
+            Action::DescribeNotices => "DescribeNotices",
+            Action::MarkNoticesRead => "MarkNoticesRead",
+            Action::DescribeReminderOutbox => "DescribeReminderOutbox",
+            Action::DescribeUsageHistory => "DescribeUsageHistory",
         }
     }
 
@@ -66,6 +78,7 @@ impl Action {
                 | Action::RestoreKnowledge
                 | Action::ModifyPostpaidSetting
                 | Action::ModifySubAccountPermission
+                | Action::MarkNoticesRead
         )
     }
 }
@@ -115,6 +128,7 @@ pub fn dispatch(
         Action::ModifySubAccountPermission => {
             json(ledger.modify_permission(user_id, &parse(body)?)?)
         }
+        Action::MarkNoticesRead => json(ledger.mark_notices_read(user_id, &parse(body)?)?),
         read => dispatch_read(ledger, read, user_id, body, now),
     }
 }
@@ -149,6 +163,9 @@ pub fn dispatch_read(
             parse::<Empty>(body)?;
             json(ledger.list_sub_accounts(user_id)?)
         }
+        Action::DescribeNotices => json(ledger.notices(user_id, &parse(body)?)?),
+        Action::DescribeReminderOutbox => json(ledger.outbox_page(user_id, &parse(body)?)?),
+        Action::DescribeUsageHistory => json(ledger.usage_history(user_id, &parse(body)?, now)?),
         write => Err(ApiError::new(
             ErrorCode::InternalError,
             format!("{} changes state", write.name()),

@@ -225,6 +225,9 @@ impl StatusCounts {
 pub struct ResourceRow {
     pub resource: Resource,
     pub status: Status,
+    /// The next subscription reminder this resource will send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_reminder: Option<crate::notify::NextReminder>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -403,4 +406,104 @@ pub struct ReportUsageRequest {
     pub kind: ResourceKind,
     pub amount: u64,
     pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct NoticesRequest {
+    pub page_number: u32,
+    pub page_size: u32,
+    #[serde(default)]
+    pub unread_only: bool,
+}
+
+/// A notice as one user sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct NoticeView {
+    pub id: String,
+    pub resource_id: String,
+    pub resource_name: String,
+    pub resource_kind: ResourceKind,
+    pub notice: crate::reminders::Notice,
+    pub at: DateTime<Utc>,
+    pub read: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct NoticePage {
+    /// Unread first, then newest first.
+    pub items: Vec<NoticeView>,
+    pub total: u64,
+    pub unread_count: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct MarkNoticesReadRequest {
+    #[serde(default)]
+    pub notice_ids: Vec<String>,
+    /// Mark every notice read.
+    #[serde(default)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct UnreadCount {
+    pub unread_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct OutboxRequest {
+    pub page_number: u32,
+    pub page_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct OutboxPage {
+    /// Newest first.
+    pub items: Vec<crate::notify::OutboxMessage>,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct UsageHistoryRequest {
+    pub kind: ResourceKind,
+    pub granularity: crate::notify::Granularity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct UsageHistory {
+    pub kind: ResourceKind,
+    pub granularity: crate::notify::Granularity,
+    pub points: Vec<crate::notify::Point>,
+}
+
+/// Paging for the notice and outbox lists: PageSize 1 to 100.
+pub fn page_bounds(page_number: u32, page_size: u32) -> Result<(usize, usize), ApiError> {
+    if page_number == 0 || page_size == 0 || page_size > 100 {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameterValue,
+            "PageNumber starts at 1; PageSize is 1 to 100.",
+        ));
+    }
+    Ok((
+        (page_number as usize - 1).saturating_mul(page_size as usize),
+        page_size as usize,
+    ))
 }

@@ -8,6 +8,7 @@ pub const DAY_SECS: i64 = 86_400;
 
 /// The badge shown beside an expiration time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ExpiryBadge {
     /// More than 30 days left.
     None,

@@ -9,12 +9,14 @@ use crate::model::{Resource, ResourceKind};
 use crate::status::{status, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KnowledgeItemKind {
     Document,
     QaPair,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KnowledgeState {
     Active,
     /// Over quota: not served until restored.
@@ -24,6 +26,7 @@ pub enum KnowledgeState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct KnowledgeItem {
     pub id: String,
@@ -81,6 +84,7 @@ pub fn to_isolate(items: &[KnowledgeItem], capacity: u64) -> Vec<String> {
 
 /// Why restoring is not possible now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RestoreRefusal {
     NothingIsolated,
     /// Even the smallest isolated item does not fit in the free capacity.

@@ -12,8 +12,10 @@ use crate::deduction::{self, Deduction, DeductionError};
 use crate::expiry::{badge, ExpiryBadge, DAY_SECS};
 use crate::knowledge::{self, KnowledgeItem, KnowledgeItemKind, KnowledgeState};
 use crate::model::{Account, Resource, ResourceKind, Role, User};
+use crate::notify::{self, NoticeRecord, OutboxMessage, UsageRecord, CHANNELS};
 use crate::postpaid::{self, PostpaidState};
 use crate::query;
+use crate::reminders::{self, Fired, Threshold};
 use crate::status::{status, Status};
 use crate::usage::{alert_level, AlertLevel};
 
@@ -28,6 +30,15 @@ pub struct Ledger {
     pub postpaid_history: Vec<PostpaidChange>,
     /// Metering idempotency keys already applied, with their outcome.
     pub usage_keys: BTreeMap<String, Deduction>,
+    /// Thresholds already fired (each fires once per resource).
+    #[serde(default)]
+    pub fired: Fired,
+    #[serde(default)]
+    pub notices: Vec<NoticeRecord>,
+    #[serde(default)]
+    pub outbox: Vec<OutboxMessage>,
+    #[serde(default)]
+    pub usage_records: Vec<UsageRecord>,
 }
 
 /// Renewal price per unit per month, in cents.
@@ -422,6 +433,21 @@ impl Ledger {
             return Ok(done.clone());
         }
         let account = self.account(&req.tenant_id)?.clone();
+        if req.kind == ResourceKind::ConcurrencyQuota {
+            // A concurrency peak observed: recorded for history, nothing drawn.
+            self.usage_records.push(UsageRecord {
+                tenant_id: req.tenant_id.clone(),
+                kind: req.kind,
+                amount: req.amount,
+                at: now,
+            });
+            let d = Deduction {
+                draws: Vec::new(),
+                postpaid: 0,
+            };
+            self.usage_keys.insert(key, d.clone());
+            return Ok(d);
+        }
         let enabled = self.postpaid_state(&req.tenant_id).enabled;
         let mine: Vec<Resource> = self.tenant_resources(&req.tenant_id).cloned().collect();
         let d = deduction::plan(
@@ -435,7 +461,7 @@ impl Ledger {
         let d = match d {
             Ok(d) => d,
             Err(DeductionError::NotConsumable(_)) => {
-                return Err(ApiError::new(ErrorCode::InvalidParameterValue, "Only token and search packages are metered."))
+                return Err(ApiError::new(ErrorCode::InvalidParameterValue, "Token and search packages are metered, and concurrency peaks; knowledge capacity is not."))
             }
             Err(DeductionError::Overdue) => {
                 return Err(ApiError::new(ErrorCode::FailedOperationBalanceInsufficient, "The account is overdue; services cannot be used."))
@@ -448,7 +474,179 @@ impl Ledger {
             }
         };
         deduction::apply(&mut self.resources, &d);
+        self.usage_records.push(UsageRecord {
+            tenant_id: req.tenant_id.clone(),
+            kind: req.kind,
+            amount: req.amount,
+            at: now,
+        });
         self.usage_keys.insert(key, d.clone());
         Ok(d)
+    }
+
+    /// Fire every threshold that has come due and not fired yet: console
+    /// notices into the Notification Center, subscription reminders into the
+    /// outbox. Returns the tenants that got something new.
+    pub fn fire_due(&mut self, now: DateTime<Utc>) -> Vec<String> {
+        let mut touched: Vec<String> = Vec::new();
+        for i in 0..self.resources.len() {
+            let fired = reminders::fire(&mut self.fired, &self.resources[i], now);
+            if fired.is_empty() {
+                continue;
+            }
+            let r = &self.resources[i];
+            for t in fired {
+                let n = self.notices.len() + self.outbox.len();
+                match t {
+                    Threshold::Notice(notice) => self.notices.push(NoticeRecord {
+                        id: format!("ntc-{n:08}"),
+                        tenant_id: r.tenant_id.clone(),
+                        resource_id: r.id.clone(),
+                        resource_name: r.name.clone(),
+                        resource_kind: r.kind,
+                        notice,
+                        at: now,
+                        read_by: Vec::new(),
+                    }),
+                    Threshold::Reminder(reminder) => self.outbox.push(OutboxMessage {
+                        id: format!("msg-{n:08}"),
+                        tenant_id: r.tenant_id.clone(),
+                        resource_id: r.id.clone(),
+                        resource_name: r.name.clone(),
+                        reminder,
+                        channels: CHANNELS.to_vec(),
+                        at: now,
+                    }),
+                }
+            }
+            if !touched.contains(&r.tenant_id) {
+                touched.push(r.tenant_id.clone());
+            }
+        }
+        touched
+    }
+
+    pub fn notices(&self, user_id: &str, req: &NoticesRequest) -> Result<NoticePage, ApiError> {
+        let user = self.user(user_id)?;
+        let (skip, take) = page_bounds(req.page_number, req.page_size)?;
+        let mut mine: Vec<NoticeView> = self
+            .notices
+            .iter()
+            .filter(|n| n.tenant_id == user.tenant_id)
+            .map(|n| NoticeView {
+                id: n.id.clone(),
+                resource_id: n.resource_id.clone(),
+                resource_name: n.resource_name.clone(),
+                resource_kind: n.resource_kind,
+                notice: n.notice,
+                at: n.at,
+                read: n.read_by.contains(&user.id),
+            })
+            .collect();
+        let unread_count = mine.iter().filter(|n| !n.read).count() as u64;
+        if req.unread_only {
+            mine.retain(|n| !n.read);
+        }
+        mine.sort_by(|a, b| {
+            (a.read, std::cmp::Reverse(a.at), std::cmp::Reverse(&a.id)).cmp(&(
+                b.read,
+                std::cmp::Reverse(b.at),
+                std::cmp::Reverse(&b.id),
+            ))
+        });
+        Ok(NoticePage {
+            total: mine.len() as u64,
+            items: mine.into_iter().skip(skip).take(take).collect(),
+            unread_count,
+        })
+    }
+
+    pub fn mark_notices_read(
+        &mut self,
+        user_id: &str,
+        req: &MarkNoticesReadRequest,
+    ) -> Result<UnreadCount, ApiError> {
+        let user = self.user(user_id)?.clone();
+        if !req.all && req.notice_ids.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::MissingParameter,
+                "Give NoticeIds, or All: true.",
+            ));
+        }
+        if req.notice_ids.len() > 1000 {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameterValue,
+                "At most 1000 NoticeIds at once.",
+            ));
+        }
+        for id in &req.notice_ids {
+            if !self
+                .notices
+                .iter()
+                .any(|n| &n.id == id && n.tenant_id == user.tenant_id)
+            {
+                return Err(ApiError::new(
+                    ErrorCode::ResourceNotFound,
+                    format!("No notice {id} in this account."),
+                ));
+            }
+        }
+        let mut unread = 0;
+        for n in self
+            .notices
+            .iter_mut()
+            .filter(|n| n.tenant_id == user.tenant_id)
+        {
+            if (req.all || req.notice_ids.contains(&n.id)) && !n.read_by.contains(&user.id) {
+                n.read_by.push(user.id.clone());
+            }
+            if !n.read_by.contains(&user.id) {
+                unread += 1;
+            }
+        }
+        Ok(UnreadCount {
+            unread_count: unread,
+        })
+    }
+
+    pub fn outbox_page(&self, user_id: &str, req: &OutboxRequest) -> Result<OutboxPage, ApiError> {
+        let user = self.user(user_id)?;
+        let (skip, take) = page_bounds(req.page_number, req.page_size)?;
+        let mut mine: Vec<&OutboxMessage> = self
+            .outbox
+            .iter()
+            .filter(|m| m.tenant_id == user.tenant_id)
+            .collect();
+        mine.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
+        Ok(OutboxPage {
+            total: mine.len() as u64,
+            items: mine.into_iter().skip(skip).take(take).cloned().collect(),
+        })
+    }
+
+    pub fn usage_history(
+        &self,
+        user_id: &str,
+        req: &UsageHistoryRequest,
+        now: DateTime<Utc>,
+    ) -> Result<UsageHistory, ApiError> {
+        let user = self.user(user_id)?;
+        if req.kind == ResourceKind::KnowledgeCapacity {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameterValue,
+                "Knowledge capacity has no usage history; see DescribeKnowledgeUsage.",
+            ));
+        }
+        Ok(UsageHistory {
+            kind: req.kind,
+            granularity: req.granularity,
+            points: notify::history(
+                &self.usage_records,
+                &user.tenant_id,
+                req.kind,
+                req.granularity,
+                now,
+            ),
+        })
     }
 }

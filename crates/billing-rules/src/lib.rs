@@ -4,12 +4,14 @@
 
 pub mod actions;
 pub mod api;
+pub mod csv;
 pub mod deduction;
 pub mod expiry;
 pub mod format;
 pub mod knowledge;
 pub mod ledger;
 pub mod model;
+pub mod notify;
 pub mod postpaid;
 pub mod query;
 pub mod reminders;

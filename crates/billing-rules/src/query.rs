@@ -100,6 +100,7 @@ pub fn list<'a>(
         .map(|(r, s)| ResourceRow {
             resource: r.clone(),
             status: s,
+            next_reminder: crate::notify::next_reminder(r, now),
         })
         .collect();
     Ok(ResourcePage {

@@ -18,6 +18,7 @@ use crate::usage::{alert_level, AlertLevel};
 
 /// Console notices (Notification Center and page banners).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Notice {
     /// Usage above 90%.
     NearlyExhausted,
@@ -32,6 +33,7 @@ pub enum Notice {
 
 /// Tencent Cloud subscription reminders (in-site message, SMS, email).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Reminder {
     /// Remaining quota dropped to 10%, 5% or 1% (packages only).
     RemainingPercent { percent: u8 },
@@ -45,6 +47,7 @@ pub const REMINDER_EXPIRY_DAYS: [u8; 4] = [7, 5, 3, 1];
 
 /// A threshold of either family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Threshold {
     Notice(Notice),
     Reminder(Reminder),
@@ -62,6 +65,7 @@ impl Threshold {
 
 /// What identifies a fired threshold for one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FiredKey {
     pub resource_id: String,
     pub threshold: Threshold,
@@ -71,6 +75,7 @@ pub struct FiredKey {
 
 /// The thresholds already fired, per resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Fired(pub BTreeSet<FiredKey>);
 
 fn key(r: &Resource, t: Threshold) -> FiredKey {

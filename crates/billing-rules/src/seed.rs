@@ -7,6 +7,7 @@ use crate::api::PostpaidChange;
 use crate::knowledge::{KnowledgeItem, KnowledgeItemKind, KnowledgeState};
 use crate::ledger::Ledger;
 use crate::model::{Account, Resource, ResourceKind, Role, Source, User};
+use crate::notify::UsageRecord;
 use crate::postpaid::PostpaidState;
 
 pub const ACME: &str = "t-acme";
@@ -465,5 +466,41 @@ pub fn demo(now: DateTime<Utc>) -> Ledger {
         });
     }
     ledger.advance(now);
+    for tenant in [ACME, GLOBEX] {
+        ledger.usage_records.extend(usage_history(tenant, now));
+    }
+    ledger.fire_due(now);
     ledger
+}
+
+/// Deterministic metering records: daily for 30 days and hourly for 48
+/// hours, so the usage charts have something to show.
+fn usage_history(tenant: &str, now: DateTime<Utc>) -> Vec<UsageRecord> {
+    let scale = if tenant == ACME { 1 } else { 3 };
+    let mut out = Vec::new();
+    let mut rec = |kind, amount: u64, at| {
+        out.push(UsageRecord {
+            tenant_id: tenant.into(),
+            kind,
+            amount,
+            at,
+        })
+    };
+    for d in 2..30i64 {
+        let at = now - Duration::days(d) - Duration::hours(3);
+        rec(
+            TokenPackage,
+            (40_000 + (d as u64 * 7_919) % 60_000) / scale,
+            at,
+        );
+        rec(SearchPackage, (50 + (d as u64 * 37) % 120) / scale, at);
+        rec(ConcurrencyQuota, 4 + (d as u64 * 5) % 12 / scale, at);
+    }
+    for h in 0..48i64 {
+        let at = now - Duration::hours(h) - Duration::minutes(10);
+        rec(TokenPackage, (1_000 + (h as u64 * 137) % 3_000) / scale, at);
+        rec(SearchPackage, (2 + (h as u64 * 3) % 9) / scale, at);
+        rec(ConcurrencyQuota, 2 + (h as u64 * 3) % 10 / scale, at);
+    }
+    out
 }

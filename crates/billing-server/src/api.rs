@@ -93,7 +93,7 @@ fn check_origin(st: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// Who is calling, or AuthFailure.
-fn identify(st: &Shared, headers: &HeaderMap) -> Result<String, ApiError> {
+pub fn identify(st: &Shared, headers: &HeaderMap) -> Result<String, ApiError> {
     let unauth = || {
         bad(
             ErrorCode::AuthFailureUnauthorizedOperation,
@@ -128,8 +128,11 @@ pub fn write<T>(
 ) -> Result<T, ApiError> {
     let mut ledger = st.ledger.write().unwrap_or_else(|p| p.into_inner());
     let before = ledger.clone();
-    ledger.advance(Utc::now());
+    let now = Utc::now();
+    ledger.advance(now);
     let out = f(&mut ledger);
+    // Notices and reminders the change (or time) made due, in the same transaction.
+    ledger.fire_due(now);
     if *ledger != before {
         let mut conn = st.db.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = db::save_changes(&mut conn, &before, &ledger) {
@@ -139,11 +142,16 @@ pub fn write<T>(
                 format!("Storage failed; nothing was changed ({e})."),
             ));
         }
+        drop(conn);
+        for ev in crate::events::changes(&before, &ledger) {
+            let _ = st.events.send(ev);
+        }
     }
     out
 }
 
-/// Apply time-driven rules (knowledge isolation) and store what changed.
+/// Apply time-driven rules (expiry notices and reminders, knowledge
+/// isolation) and store what changed.
 pub fn sweep(st: &Shared) -> Result<(), ApiError> {
     write(st, |_| Ok(()))
 }

@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &["
     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -26,6 +26,11 @@ const MIGRATIONS: &[&str] = &["
     CREATE TABLE IF NOT EXISTS postpaid_history (seq INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, data TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS usage_keys (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, data TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+", "
+    CREATE TABLE IF NOT EXISTS notices (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS outbox (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS fired (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS usage_records (seq INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, data TEXT NOT NULL);
 "];
 
 #[derive(Debug)]
@@ -90,8 +95,16 @@ pub fn load(conn: &Connection) -> Result<Ledger, DbError> {
         resources: load_table(conn, "resources", "rowid")?,
         knowledge: load_table(conn, "knowledge", "rowid")?,
         postpaid_history: load_table(conn, "postpaid_history", "seq")?,
+        notices: load_table(conn, "notices", "rowid")?,
+        outbox: load_table(conn, "outbox", "rowid")?,
+        usage_records: load_table(conn, "usage_records", "seq")?,
         ..Ledger::default()
     };
+    l.fired = billing_rules::reminders::Fired(
+        load_table::<billing_rules::reminders::FiredKey>(conn, "fired", "rowid")?
+            .into_iter()
+            .collect(),
+    );
     let mut stmt = conn.prepare("SELECT tenant_id, data FROM postpaid")?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
         let (t, d) = row?;
@@ -158,6 +171,22 @@ fn write_changes(tx: &Transaction, before: &Ledger, after: &Ledger) -> Result<()
         if before.postpaid.get(t) != Some(st) {
             upsert(tx, "postpaid", t, t, st)?;
         }
+    }
+    for n in changed(&before.notices, &after.notices, |n| &n.id) {
+        upsert(tx, "notices", &n.id, &n.tenant_id, n)?;
+    }
+    for m in changed(&before.outbox, &after.outbox, |m| &m.id) {
+        upsert(tx, "outbox", &m.id, &m.tenant_id, m)?;
+    }
+    for k in after.fired.0.difference(&before.fired.0) {
+        let id = serde_json::to_string(k)?;
+        upsert(tx, "fired", &id, "", k)?;
+    }
+    for r in after.usage_records.iter().skip(before.usage_records.len()) {
+        tx.execute(
+            "INSERT INTO usage_records (tenant_id, data) VALUES (?1, ?2)",
+            params![r.tenant_id, serde_json::to_string(r)?],
+        )?;
     }
     // History and metering keys only grow.
     for c in after

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod db;
+pub mod events;
 pub mod openapi;
 pub mod web;
 
@@ -32,7 +33,10 @@ pub struct Config {
     pub auth: AuthMode,
     /// Bearer token for ReportUsage (metering); None disables metering.
     pub operator_token: Option<String>,
-    /// How often time-driven rules (knowledge isolation) are applied.
+    /// How often time-driven rules (expiry notices and reminders, knowledge
+    /// isolation) are applied. Thresholds are whole days, so every 30 s is far
+    /// finer than any of them needs, and a sweep of 100,000 resources costs
+    /// milliseconds.
     pub sweep_every: Duration,
     /// The console's origin, e.g. "https://billing.example.com"; by default
     /// the request's own Host over http.
@@ -65,6 +69,8 @@ pub struct AppState {
     /// API work is CPU-bound: at most one request per core runs at once;
     /// the rest wait without holding a thread.
     pub workers: tokio::sync::Semaphore,
+    /// Changes, by tenant, for the live event streams.
+    pub events: tokio::sync::broadcast::Sender<events::Event>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -91,6 +97,7 @@ pub fn open_state(config: Config) -> Result<(Shared, Opened), db::DbError> {
         ledger: RwLock::new(ledger),
         db: Mutex::new(conn),
         csp: Mutex::new((None, String::new())),
+        events: tokio::sync::broadcast::channel(1024).0,
         workers: tokio::sync::Semaphore::new(
             std::thread::available_parallelism()
                 .map(|n| n.get())

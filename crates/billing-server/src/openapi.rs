@@ -101,6 +101,26 @@ fn actions() -> Vec<(&'static str, &'static str, RefOr<Schema>, RefOr<Schema>)> 
                 r("ModifyPermissionRequest"),
                 r("User"),
             ),
+            Action::DescribeNotices => (
+                "Console notices, unread first then newest, with the unread count",
+                r("NoticesRequest"),
+                r("NoticePage"),
+            ),
+            Action::MarkNoticesRead => (
+                "Mark notices read (by id, or all) for the signed-in user",
+                r("MarkNoticesReadRequest"),
+                r("UnreadCount"),
+            ),
+            Action::DescribeReminderOutbox => (
+                "Subscription reminders written to the outbox (in-site message, SMS, email)",
+                r("OutboxRequest"),
+                r("OutboxPage"),
+            ),
+            Action::DescribeUsageHistory => (
+                "Usage per day (30 days) or hour (48 hours) of a resource kind, as {X, Y} points",
+                r("UsageHistoryRequest"),
+                r("UsageHistory"),
+            ),
         };
         v.push((a.name(), summary, req, resp));
     }
@@ -224,6 +244,15 @@ pub fn document() -> OpenApi {
         .schema_from::<ModifyPermissionRequest>()
         .schema_from::<ReportUsageRequest>()
         .schema_from::<Deduction>()
+        .schema_from::<NoticesRequest>()
+        .schema_from::<NoticePage>()
+        .schema_from::<NoticeView>()
+        .schema_from::<MarkNoticesReadRequest>()
+        .schema_from::<UnreadCount>()
+        .schema_from::<OutboxRequest>()
+        .schema_from::<OutboxPage>()
+        .schema_from::<UsageHistoryRequest>()
+        .schema_from::<UsageHistory>()
         .schema_from::<ServerInfo>()
         .schema_from::<SignInRequest>()
         .security_scheme(

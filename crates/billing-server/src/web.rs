@@ -78,6 +78,7 @@ async fn with_csp(State(state): State<Shared>, mut resp: Response) -> Response {
 pub fn router(state: Shared) -> Router {
     let mut app = Router::new()
         .route("/api/openapi.json", get(openapi_json))
+        .route("/api/events", get(crate::events::stream_events))
         .route("/api/{action}", any(api::handle))
         .with_state(state.clone());
     if let Some(dist) = &state.config.dist {

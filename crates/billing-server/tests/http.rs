@@ -246,6 +246,19 @@ async fn authorization_matrix() {
             "ReportUsage",
             json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 10, "IdempotencyKey": "k" }),
         ),
+        (
+            "DescribeNotices",
+            json!({ "PageNumber": 1, "PageSize": 20 }),
+        ),
+        ("MarkNoticesRead", json!({ "All": true })),
+        (
+            "DescribeReminderOutbox",
+            json!({ "PageNumber": 1, "PageSize": 20 }),
+        ),
+        (
+            "DescribeUsageHistory",
+            json!({ "Kind": "TokenPackage", "Granularity": "Day" }),
+        ),
     ];
     let expect = |who: Who, action: &str| -> Option<&'static str> {
         let auth = Some("AuthFailure.UnauthorizedOperation");
@@ -306,6 +319,40 @@ async fn authorization_matrix() {
                 );
                 if matches!(who, OtherTenant) {
                     assert!(!ids(&v).iter().any(|id| id == "res-conc-20d"));
+                }
+            }
+            if st == 200 && *action == "DescribeNotices" {
+                let own = if matches!(who, OtherTenant) {
+                    "res-gx-"
+                } else {
+                    "res-"
+                };
+                let items = v["Response"]["Items"].as_array().unwrap();
+                assert!(!items.is_empty());
+                assert!(items
+                    .iter()
+                    .all(|n| n["ResourceId"].as_str().unwrap().starts_with(own)));
+                if !matches!(who, OtherTenant) {
+                    assert!(items
+                        .iter()
+                        .all(|n| !n["ResourceId"].as_str().unwrap().starts_with("res-gx-")));
+                }
+            }
+            if st == 200 && *action == "DescribeNotices" {
+                let own = if matches!(who, OtherTenant) {
+                    "res-gx-"
+                } else {
+                    "res-"
+                };
+                let items = v["Response"]["Items"].as_array().unwrap();
+                assert!(!items.is_empty());
+                assert!(items
+                    .iter()
+                    .all(|n| n["ResourceId"].as_str().unwrap().starts_with(own)));
+                if !matches!(who, OtherTenant) {
+                    assert!(items
+                        .iter()
+                        .all(|n| !n["ResourceId"].as_str().unwrap().starts_with("res-gx-")));
                 }
             }
             if st == 200 && *action == "DescribeSubAccountPermissions" {
@@ -548,4 +595,149 @@ async fn sign_out_ends_the_session() {
     );
     let (st, _) = c.call("SignIn", json!({ "UserId": "u-nobody" })).await;
     assert_eq!(st, 401);
+}
+
+#[tokio::test]
+async fn notices_and_reminders_come_with_the_change_and_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("billing.sqlite");
+    let s = Server::start(&db, None, AuthMode::Demo).await;
+    let main = s.signed_in(ACME_MAIN).await;
+    let page = json!({ "PageNumber": 1, "PageSize": 100 });
+    let (_, before) = main.call("DescribeNotices", page.clone()).await;
+    let (_, outbox_before) = main.call("DescribeReminderOutbox", page.clone()).await;
+    // 790 of the search trial's 880 remaining calls: nearly exhausted, 10% left.
+    let (st, _) = main.operator(json!({ "TenantId": "t-acme", "Kind": "SearchPackage", "Amount": 790, "IdempotencyKey": "n1" })).await;
+    assert_eq!(st, 200);
+    let (_, after) = main.call("DescribeNotices", page.clone()).await;
+    assert_eq!(
+        after["Response"]["Total"].as_u64().unwrap(),
+        before["Response"]["Total"].as_u64().unwrap() + 1
+    );
+    let newest = &after["Response"]["Items"][0];
+    assert_eq!(newest["ResourceId"], "res-search-trial");
+    assert_eq!(newest["Notice"], "NearlyExhausted");
+    assert_eq!(newest["Read"], false);
+    let (_, outbox) = main.call("DescribeReminderOutbox", page.clone()).await;
+    assert_eq!(
+        outbox["Response"]["Total"].as_u64().unwrap(),
+        outbox_before["Response"]["Total"].as_u64().unwrap() + 1
+    );
+    assert_eq!(
+        outbox["Response"]["Items"][0]["Reminder"],
+        json!({ "RemainingPercent": { "percent": 10 } })
+    );
+    assert_eq!(
+        outbox["Response"]["Items"][0]["Channels"],
+        json!(["InSiteMessage", "Sms", "Email"])
+    );
+    let (_, read) = main
+        .call(
+            "MarkNoticesRead",
+            json!({ "NoticeIds": [newest["Id"].clone()] }),
+        )
+        .await;
+    assert_eq!(read["Response"]["Error"], serde_json::Value::Null, "{read}");
+    assert_eq!(
+        read["Response"]["UnreadCount"].as_u64().unwrap(),
+        after["Response"]["UnreadCount"].as_u64().unwrap() - 1
+    );
+    s.stop().await;
+
+    let s = Server::start(&db, None, AuthMode::Demo).await;
+    let main = s.signed_in(ACME_MAIN).await;
+    let (_, again) = main.call("DescribeNotices", page.clone()).await;
+    assert_eq!(
+        again["Response"]["Total"], after["Response"]["Total"],
+        "a restart creates no notice twice"
+    );
+    assert_eq!(
+        again["Response"]["UnreadCount"], read["Response"]["UnreadCount"],
+        "read state kept"
+    );
+    let (_, hist) = main
+        .call(
+            "DescribeUsageHistory",
+            json!({ "Kind": "SearchPackage", "Granularity": "Hour" }),
+        )
+        .await;
+    let points = hist["Response"]["Points"].as_array().unwrap();
+    assert_eq!(points.len(), 48);
+    assert!(
+        points.last().unwrap()["Y"].as_u64().unwrap() >= 790,
+        "the metered calls are in this hour's point"
+    );
+}
+
+/// Read server-sent events until `want` arrives or the deadline passes.
+async fn events_until(
+    resp: &mut reqwest::Response,
+    want: &str,
+    within: std::time::Duration,
+) -> Option<String> {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Ok(Ok(Some(bytes))) => {
+                seen.push_str(&String::from_utf8_lossy(&bytes));
+                if seen.contains(want) {
+                    return Some(seen);
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn event_stream_carries_only_the_users_tenant() {
+    let (_d, s) = server().await;
+    let acme = s.signed_in(ACME_MAIN).await;
+    let globex = s.signed_in(GLOBEX_MAIN).await;
+    let anon = s
+        .client()
+        .http
+        .get(format!("{}/api/events", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status().as_u16(), 401);
+    let mut a = acme
+        .http
+        .get(format!("{}/api/events", s.base))
+        .send()
+        .await
+        .unwrap();
+    let mut g = globex
+        .http
+        .get(format!("{}/api/events", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(a.headers()["content-type"], "text/event-stream");
+    let wait = std::time::Duration::from_secs(5);
+    assert!(events_until(&mut a, "event: ready", wait).await.is_some());
+    assert!(events_until(&mut g, "event: ready", wait).await.is_some());
+    let (st, _) = acme.operator(json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 1000, "IdempotencyKey": "e1" })).await;
+    assert_eq!(st, 200);
+    assert!(
+        events_until(&mut a, "event: usage", wait).await.is_some(),
+        "Acme hears its usage change"
+    );
+    assert_eq!(
+        acme.call("ModifyPostpaidSetting", json!({ "Enabled": true }))
+            .await
+            .0,
+        200
+    );
+    assert!(events_until(&mut a, "event: postpaid", wait)
+        .await
+        .is_some());
+    // Globex hears nothing of Acme's changes.
+    let leaked = events_until(&mut g, "event: ", std::time::Duration::from_millis(800)).await;
+    assert!(
+        leaked.is_none(),
+        "another tenant's events reached the stream: {leaked:?}"
+    );
 }

@@ -1,0 +1,75 @@
+//! CSV export of the resource list (RFC 4180: fields with a comma, quote or
+//! line break are quoted, quotes doubled), times with their zone.
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+use crate::api::ResourceRow;
+use crate::format::date_time;
+
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn zone(offset_secs: i32) -> String {
+    if offset_secs == 0 {
+        return "UTC".into();
+    }
+    let sign = if offset_secs < 0 { '-' } else { '+' };
+    let m = offset_secs.unsigned_abs() / 60;
+    if m % 60 == 0 {
+        format!("UTC{sign}{}", m / 60)
+    } else {
+        format!("UTC{sign}{}:{:02}", m / 60, m % 60)
+    }
+}
+
+fn when(t: DateTime<Utc>, offset_secs: i32) -> String {
+    let off = FixedOffset::east_opt(offset_secs).unwrap_or(FixedOffset::east_opt(0).expect("zero"));
+    format!(
+        "{} ({})",
+        date_time(&t.with_timezone(&off)),
+        zone(offset_secs)
+    )
+}
+
+pub const HEADER: [&str; 10] = [
+    "ID",
+    "Name",
+    "Type",
+    "Source",
+    "Status",
+    "Used",
+    "Total",
+    "Unit",
+    "Effective time",
+    "Expiration time",
+];
+
+/// The rows as CSV, with a header; `offset_at` gives the display zone's
+/// offset (seconds east of UTC) at an instant.
+pub fn to_csv(rows: &[ResourceRow], offset_at: impl Fn(DateTime<Utc>) -> i32) -> String {
+    let mut out = HEADER.join(",");
+    out.push_str("\r\n");
+    for row in rows {
+        let r = &row.resource;
+        let cells = [
+            field(&r.id),
+            field(&r.name),
+            r.kind.slug().to_string(),
+            format!("{:?}", r.source),
+            row.status.slug().to_string(),
+            r.used.to_string(),
+            r.total.to_string(),
+            format!("{:?}", r.kind.unit()),
+            field(&when(r.effective_at, offset_at(r.effective_at))),
+            field(&when(r.expires_at, offset_at(r.expires_at))),
+        ];
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
