@@ -22,6 +22,7 @@ use crate::state::Session;
 #[component]
 pub fn App(api: Api, clock: Clock) -> impl IntoView {
     provide_context(api.clone());
+    let api_for_events = api.clone();
     provide_context(clock.clone());
     let session = Session::new();
     provide_context(session);
@@ -46,6 +47,15 @@ pub fn App(api: Api, clock: Clock) -> impl IntoView {
             }
         });
     });
+
+    // Live events: refetch whatever is on screen when this tenant's data
+    // changes elsewhere (metering, another user's change, new notices).
+    let live = api_for_events.transport().subscribe(std::rc::Rc::new(move || {
+        session.live.set(true);
+        session.changed();
+    }));
+    let live = send_wrapper::SendWrapper::new(live);
+    on_cleanup(move || drop(live));
 
     // The server does not know this session: sign in first.
     let needs_sign_in = Memo::new(move |_| {

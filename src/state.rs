@@ -14,6 +14,8 @@ pub struct Session {
     pub error: RwSignal<Option<ClientError>>,
     /// Bumped after every change; views that show data refetch on it.
     pub version: RwSignal<u64>,
+    /// Live updates are arriving from the server.
+    pub live: RwSignal<bool>,
 }
 
 impl Session {
@@ -23,6 +25,7 @@ impl Session {
             summary: RwSignal::new(None),
             error: RwSignal::new(None),
             version: RwSignal::new(0),
+            live: RwSignal::new(false),
         }
     }
 

@@ -94,6 +94,12 @@ pub trait Transport {
         false
     }
 
+    /// Call `on_change` whenever the signed-in user's data changes elsewhere
+    /// (live events); the subscription ends when the returned guard drops.
+    fn subscribe(&self, _on_change: Rc<dyn Fn()>) -> Option<Box<dyn std::any::Any>> {
+        None
+    }
+
     /// Switch the demo user (over HTTP: sign in as them).
     fn view_as(&self, user_id: &str) -> LocalFuture<Result<(), ClientError>>;
 }
@@ -195,6 +201,18 @@ impl Api {
             ModifyPostpaidRequest { enabled },
         )
         .await
+    }
+
+    pub async fn notices(&self, req: &NoticesRequest) -> Result<NoticePage, ClientError> {
+        self.call(Action::DescribeNotices, req).await
+    }
+
+    pub async fn mark_read(&self, req: &MarkNoticesReadRequest) -> Result<UnreadCount, ClientError> {
+        self.call(Action::MarkNoticesRead, req).await
+    }
+
+    pub async fn usage_history(&self, req: &UsageHistoryRequest) -> Result<UsageHistory, ClientError> {
+        self.call(Action::DescribeUsageHistory, req).await
     }
 
     pub async fn sign_out(&self) -> Result<(), ClientError> {

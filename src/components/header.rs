@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::api::Api;
+use crate::components::notification_bell::NotificationBell;
 use crate::state::Session;
 
 #[component]
@@ -69,6 +70,10 @@ pub fn Header() -> impl IntoView {
                 {label.map(|l| view! { <span class="data-label">{l}</span> })}
             </div>
             <div class="header-end">
+                <Show when=move || session.live.get()>
+                    <span class="live" title="Usage, notices and settings update as they change">"● Live"</span>
+                </Show>
+                <NotificationBell/>
                 {who}
                 {switcher}
                 {api.transport().signs_in().then(|| {

@@ -6,6 +6,8 @@ pub mod error_alert;
 pub mod expiry_badge;
 pub mod header;
 pub mod knowledge_panel;
+pub mod notification_bell;
 pub mod nav_tabs;
 pub mod switch;
 pub mod usage_bar;
+pub mod usage_chart;

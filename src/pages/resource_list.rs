@@ -21,6 +21,7 @@ use crate::components::error_alert::ErrorAlert;
 use crate::components::expiry_badge::ExpiryBadge;
 use crate::components::knowledge_panel::KnowledgePanel;
 use crate::components::usage_bar::UsageBar;
+use crate::components::usage_chart::UsageChart;
 use crate::format::{instant, kind_label, source_label, status_label};
 use crate::state::Session;
 
@@ -257,6 +258,30 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
         })
     };
 
+    // CSV export of the current filtered, sorted list, all pages.
+    let exporting = RwSignal::new(false);
+    let export = {
+        let api = api.clone();
+        move |_| {
+            let api = api.clone();
+            let q = req.get_untracked();
+            exporting.set(true);
+            spawn_local(async move {
+                match fetch_all(&api, q).await {
+                    Ok(rows) => {
+                        let csv = billing_rules::csv::to_csv(&rows, crate::format::browser_offset_secs);
+                        let name = format!("billing-resources-{}.csv", tab.slug());
+                        match download(&name, &csv) {
+                            Ok(()) => outcome.set(Some(format!("Exported {} row(s) to {name}.", rows.len()))),
+                            Err(e) => error.set(Some(e)),
+                        }
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                exporting.set(false);
+            });
+        }
+    };
     let now = clock.signal();
     let row = move |row: ResourceRow| {
         let r = row.resource.clone();
@@ -280,6 +305,7 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                 <td data-label="Expiration">
                     <div>{instant(r.expires_at)}</div>
                     <ExpiryBadge expires_at=r.expires_at now=now/>
+                    {row.next_reminder.as_ref().map(|n| view! { <div class="hint next-reminder">{next_reminder_text(n)}</div> })}
                 </td>
                 <td data-label="Actions">
                     {renewable.then(|| {
@@ -353,6 +379,7 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
             <h2 id="list-title">{tab_title}</h2>
             <p class="intro">{tab_intro}</p>
             {(tab == Tab::KnowledgeBase).then(|| view! { <KnowledgePanel/> })}
+            {(tab != Tab::KnowledgeBase).then(|| view! { <UsageChart tab=tab/> })}
             <div class="toolbar">
                 <div class="filters" role="group" aria-label="Status">{filter_buttons}</div>
                 <form class="search" role="search" on:submit=on_search>
@@ -375,6 +402,9 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
+                <button type="button" class="btn" on:click=export disabled=move || exporting.get()>
+                    {move || if exporting.get() { "Exporting…" } else { "Export CSV" }}
+                </button>
             </div>
             {move || error.get().map(|e| view! {
                 <ErrorAlert context="Could not load resources" error=e on_retry=Callback::new(move |()| retry.update(|n| *n += 1))/>
@@ -466,4 +496,48 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
 
 fn clock_now(now: ReadSignal<chrono::DateTime<chrono::Utc>>) -> chrono::DateTime<chrono::Utc> {
     now.get()
+}
+
+/// Every page of the view, for export.
+async fn fetch_all(api: &Api, mut q: ListResourcesRequest) -> Result<Vec<ResourceRow>, ClientError> {
+    q.page_size = 50;
+    q.page_number = 1;
+    let mut rows = Vec::new();
+    loop {
+        let page = api.resources(&q).await?;
+        let got = page.items.len();
+        rows.extend(page.items);
+        if got == 0 || rows.len() as u64 >= page.total {
+            return Ok(rows);
+        }
+        q.page_number += 1;
+    }
+}
+
+/// Offer `text` as a file download.
+fn download(name: &str, text: &str) -> Result<(), ClientError> {
+    use wasm_bindgen::JsCast;
+    let fail = |_| ClientError::Malformed("the browser refused the download".into());
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&format!("\u{feff}{text}")));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("text/csv;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let a: web_sys::HtmlAnchorElement = document().create_element("a").map_err(fail)?.unchecked_into();
+    a.set_href(&url);
+    a.set_download(name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+fn next_reminder_text(n: &billing_rules::notify::NextReminder) -> String {
+    use billing_rules::reminders::Reminder;
+    match (n.reminder, n.at) {
+        (Reminder::RemainingPercent { percent }, _) => format!("Next reminder: when {percent}% remains"),
+        (Reminder::DaysBeforeExpiry { days }, Some(at)) => {
+            format!("Next reminder: {days} day{} before expiry, {}", if days == 1 { "" } else { "s" }, instant(at))
+        }
+        (Reminder::DaysBeforeExpiry { days }, None) => format!("Next reminder: {days} days before expiry"),
+    }
 }

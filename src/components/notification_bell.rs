@@ -1,0 +1,141 @@
+//! The Notification Center: a bell with the unread count (announced to
+//! screen readers) and a panel of notices, newest first, each linked to its
+//! resource; mark one or all read.
+
+use billing_rules::api::{MarkNoticesReadRequest, NoticePage, NoticeView, NoticesRequest};
+use billing_rules::reminders::Notice;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{Api, ClientError};
+use crate::components::error_alert::ErrorAlert;
+use crate::format::instant;
+use crate::state::Session;
+
+pub fn notice_text(n: &Notice) -> String {
+    match n {
+        Notice::NearlyExhausted => "Nearly exhausted (over 90% used)".into(),
+        Notice::Exhausted => "Exhausted (100% used)".into(),
+        Notice::ExpiringSoon { days: 1 } => "Expires within 1 day".into(),
+        Notice::ExpiringSoon { days } => format!("Expires within {days} days"),
+        Notice::Expired => "Expired".into(),
+    }
+}
+
+fn link(n: &NoticeView) -> String {
+    let tab = match n.resource_kind.tab() {
+        billing_rules::Tab::PayAsYouGo => "/pay-as-you-go",
+        billing_rules::Tab::Concurrency => "/concurrency",
+        billing_rules::Tab::KnowledgeBase => "/knowledge-base",
+    };
+    format!("{tab}?status=all&q={}", js_sys::encode_uri_component(&n.resource_id))
+}
+
+#[component]
+pub fn NotificationBell() -> impl IntoView {
+    let api = expect_context::<Api>();
+    let session = expect_context::<Session>();
+    let page = RwSignal::new(None::<NoticePage>);
+    let error = RwSignal::new(None::<ClientError>);
+    let open = RwSignal::new(false);
+
+    let load_api = api.clone();
+    Effect::new(move |_| {
+        session.version.get();
+        let api = load_api.clone();
+        spawn_local(async move {
+            match api.notices(&NoticesRequest { page_number: 1, page_size: 50, unread_only: false }).await {
+                Ok(p) => {
+                    page.set(Some(p));
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+
+    let mark = Callback::new(move |req: MarkNoticesReadRequest| {
+        let api = api.clone();
+        spawn_local(async move {
+            match api.mark_read(&req).await {
+                Ok(_) => session.changed(),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+    let mark_all = move |_| mark.run(MarkNoticesReadRequest { notice_ids: Vec::new(), all: true });
+    let unread = move || page.with(|p| p.as_ref().map(|p| p.unread_count).unwrap_or(0));
+    let label = move || match unread() {
+        0 => "Notifications, none unread".to_string(),
+        1 => "Notifications, 1 unread".to_string(),
+        n => format!("Notifications, {n} unread"),
+    };
+
+    view! {
+        <div class="bell">
+            <button
+                type="button"
+                class="bell-button"
+                aria-label=label
+                aria-expanded=move || if open.get() { "true" } else { "false" }
+                aria-controls="notification-panel"
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <span aria-hidden="true" class="bell-icon">"🔔"</span>
+                <Show when=move || { unread() > 0 }>
+                    <span class="bell-count" aria-hidden="true">{unread}</span>
+                </Show>
+            </button>
+            <span class="sr-only" role="status">{label}</span>
+            <Show when=move || open.get()>
+                <section
+                    id="notification-panel"
+                    class="notification-panel"
+                    aria-label="Notification Center"
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }
+                >
+                    <div class="panel-head">
+                        <h2>"Notifications"</h2>
+                        <button type="button" class="btn btn--small" disabled=move || unread() == 0 on:click=mark_all>
+                            "Mark all read"
+                        </button>
+                    </div>
+                    {move || error.get().map(|e| view! { <ErrorAlert context="Could not load notifications" error=e/> })}
+                    <ul class="notice-list">
+                        {move || {
+                            let mut items = page.get().map(|p| p.items).unwrap_or_default();
+                            // Newest first for reading; the API puts unread first.
+                            items.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
+                            if items.is_empty() {
+                                return view! { <li class="empty">"No notifications."</li> }.into_any();
+                            }
+                            items
+                                .into_iter()
+                                .map(|n| {
+                                    let id = n.id.clone();
+                                    let href = link(&n);
+                                    let read = n.read;
+                                    let title = format!("{}: “{}”", notice_text(&n.notice), n.resource_name);
+                                    let mark_label = format!("Mark read: {title}");
+                                    view! {
+                                        <li class=if read { "notice notice--read" } else { "notice notice--unread" }>
+                                            <a href=href on:click=move |_| open.set(false)>{title}</a>
+                                            <span class="hint">{format!("{}{}", instant(n.at), if read { " · read" } else { "" })}</span>
+                                            {(!read).then(|| view! {
+                                                <button type="button" class="btn btn--small" aria-label=mark_label
+                                                    on:click=move |_| mark.run(MarkNoticesReadRequest { notice_ids: vec![id.clone()], all: false })>
+                                                    "Mark read"
+                                                </button>
+                                            })}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                                .into_any()
+                        }}
+                    </ul>
+                </section>
+            </Show>
+        </div>
+    }
+}
