@@ -49,13 +49,31 @@ pub fn App(api: Api, clock: Clock) -> impl IntoView {
     });
 
     // Live events: refetch whatever is on screen when this tenant's data
-    // changes elsewhere (metering, another user's change, new notices).
-    let live = api_for_events.transport().subscribe(std::rc::Rc::new(move || {
-        session.live.set(true);
-        session.changed();
-    }));
-    let live = send_wrapper::SendWrapper::new(live);
-    on_cleanup(move || drop(live));
+    // changes elsewhere (metering, another user's change, new notices). The
+    // stream follows the signed-in user: (re)opened when they change.
+    let user_id = Memo::new(move |_| {
+        session
+            .identity
+            .with(|i| i.as_ref().map(|i| i.user.id.clone()))
+    });
+    let live = StoredValue::new(send_wrapper::SendWrapper::new(
+        None::<Box<dyn std::any::Any>>,
+    ));
+    Effect::new(move |_| {
+        let signed_in = user_id.get().is_some();
+        session.live.set(false);
+        let guard = signed_in
+            .then(|| {
+                api_for_events
+                    .transport()
+                    .subscribe(std::rc::Rc::new(move || {
+                        session.live.set(true);
+                        session.changed();
+                    }))
+            })
+            .flatten();
+        live.set_value(send_wrapper::SendWrapper::new(guard));
+    });
 
     // The server does not know this session: sign in first.
     let needs_sign_in = Memo::new(move |_| {

@@ -104,12 +104,25 @@ impl Transport for HttpTransport {
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
         let source = web_sys::EventSource::new(&format!("{}/api/events", self.base)).ok()?;
-        let cb = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_ev: web_sys::MessageEvent| on_change());
-        for kind in ["usage", "notice", "postpaid", "permission", "resync", "ready"] {
+        let cb =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_ev: web_sys::MessageEvent| {
+                on_change()
+            });
+        for kind in [
+            "usage",
+            "notice",
+            "postpaid",
+            "permission",
+            "resync",
+            "ready",
+        ] {
             let _ = source.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref());
         }
         // The closure must live as long as the listener.
-        struct Guard(web_sys::EventSource, #[allow(dead_code)] Closure<dyn Fn(web_sys::MessageEvent)>);
+        struct Guard(
+            web_sys::EventSource,
+            #[allow(dead_code)] Closure<dyn Fn(web_sys::MessageEvent)>,
+        );
         impl Drop for Guard {
             fn drop(&mut self) {
                 self.0.close();

@@ -33,6 +33,7 @@ struct Inner {
     latency_ms: Cell<u32>,
     failures: RefCell<VecDeque<Failure>>,
     calls: Cell<u64>,
+    listeners: RefCell<Vec<std::rc::Weak<dyn Fn()>>>,
 }
 
 /// Cheap to clone; clones share the store.
@@ -53,6 +54,7 @@ impl MockStore {
                 latency_ms: Cell::new(0),
                 failures: RefCell::new(VecDeque::new()),
                 calls: Cell::new(0),
+                listeners: RefCell::new(Vec::new()),
             }),
             clock,
         }
@@ -75,6 +77,35 @@ impl MockStore {
     /// Change the data directly (tests).
     pub fn with_ledger<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> R {
         f(&mut self.inner.ledger.borrow_mut())
+    }
+
+    /// Meter usage as the platform would (operator side), fire what came
+    /// due, and tell live subscribers, like the server's event stream.
+    pub fn report_usage(
+        &self,
+        req: &billing_rules::api::ReportUsageRequest,
+    ) -> Result<billing_rules::deduction::Deduction, ApiError> {
+        let now = self.clock.now();
+        let out = self.with_ledger(|l| {
+            let d = l.report_usage(req, now);
+            l.fire_due(now);
+            d
+        });
+        self.notify();
+        out
+    }
+
+    fn notify(&self) {
+        let alive: Vec<Rc<dyn Fn()>> = self
+            .inner
+            .listeners
+            .borrow()
+            .iter()
+            .filter_map(|w| w.upgrade())
+            .collect();
+        for f in alive {
+            f();
+        }
     }
 
     /// Calls answered so far.
@@ -134,6 +165,14 @@ impl Transport for MockStore {
 
     fn data_label(&self) -> Option<&'static str> {
         Some("Demo data, in this browser")
+    }
+
+    fn subscribe(&self, on_change: Rc<dyn Fn()>) -> Option<Box<dyn std::any::Any>> {
+        self.inner
+            .listeners
+            .borrow_mut()
+            .push(Rc::downgrade(&on_change));
+        Some(Box::new(on_change))
     }
 
     fn demo_users(&self) -> Option<Vec<User>> {

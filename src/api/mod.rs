@@ -207,11 +207,17 @@ impl Api {
         self.call(Action::DescribeNotices, req).await
     }
 
-    pub async fn mark_read(&self, req: &MarkNoticesReadRequest) -> Result<UnreadCount, ClientError> {
+    pub async fn mark_read(
+        &self,
+        req: &MarkNoticesReadRequest,
+    ) -> Result<UnreadCount, ClientError> {
         self.call(Action::MarkNoticesRead, req).await
     }
 
-    pub async fn usage_history(&self, req: &UsageHistoryRequest) -> Result<UsageHistory, ClientError> {
+    pub async fn usage_history(
+        &self,
+        req: &UsageHistoryRequest,
+    ) -> Result<UsageHistory, ClientError> {
         self.call(Action::DescribeUsageHistory, req).await
     }
 

@@ -28,7 +28,10 @@ fn link(n: &NoticeView) -> String {
         billing_rules::Tab::Concurrency => "/concurrency",
         billing_rules::Tab::KnowledgeBase => "/knowledge-base",
     };
-    format!("{tab}?status=all&q={}", js_sys::encode_uri_component(&n.resource_id))
+    format!(
+        "{tab}?status=all&q={}",
+        js_sys::encode_uri_component(&n.resource_id)
+    )
 }
 
 #[component]
@@ -44,7 +47,14 @@ pub fn NotificationBell() -> impl IntoView {
         session.version.get();
         let api = load_api.clone();
         spawn_local(async move {
-            match api.notices(&NoticesRequest { page_number: 1, page_size: 50, unread_only: false }).await {
+            match api
+                .notices(&NoticesRequest {
+                    page_number: 1,
+                    page_size: 50,
+                    unread_only: false,
+                })
+                .await
+            {
                 Ok(p) => {
                     page.set(Some(p));
                     error.set(None);
@@ -63,7 +73,12 @@ pub fn NotificationBell() -> impl IntoView {
             }
         });
     });
-    let mark_all = move |_| mark.run(MarkNoticesReadRequest { notice_ids: Vec::new(), all: true });
+    let mark_all = move |_| {
+        mark.run(MarkNoticesReadRequest {
+            notice_ids: Vec::new(),
+            all: true,
+        })
+    };
     let unread = move || page.with(|p| p.as_ref().map(|p| p.unread_count).unwrap_or(0));
     let label = move || match unread() {
         0 => "Notifications, none unread".to_string(),

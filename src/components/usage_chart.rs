@@ -49,7 +49,10 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
     let error = RwSignal::new(None::<ClientError>);
     Effect::new(move |_| {
         session.version.get();
-        let req = UsageHistoryRequest { kind: kind.get(), granularity: gran.get() };
+        let req = UsageHistoryRequest {
+            kind: kind.get(),
+            granularity: gran.get(),
+        };
         let api = api.clone();
         spawn_local(async move {
             match api.usage_history(&req).await {

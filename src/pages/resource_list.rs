@@ -269,10 +269,12 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
             spawn_local(async move {
                 match fetch_all(&api, q).await {
                     Ok(rows) => {
-                        let csv = billing_rules::csv::to_csv(&rows, crate::format::browser_offset_secs);
+                        let csv =
+                            billing_rules::csv::to_csv(&rows, crate::format::browser_offset_secs);
                         let name = format!("billing-resources-{}.csv", tab.slug());
                         match download(&name, &csv) {
-                            Ok(()) => outcome.set(Some(format!("Exported {} row(s) to {name}.", rows.len()))),
+                            Ok(()) => outcome
+                                .set(Some(format!("Exported {} row(s) to {name}.", rows.len()))),
                             Err(e) => error.set(Some(e)),
                         }
                     }
@@ -499,7 +501,10 @@ fn clock_now(now: ReadSignal<chrono::DateTime<chrono::Utc>>) -> chrono::DateTime
 }
 
 /// Every page of the view, for export.
-async fn fetch_all(api: &Api, mut q: ListResourcesRequest) -> Result<Vec<ResourceRow>, ClientError> {
+async fn fetch_all(
+    api: &Api,
+    mut q: ListResourcesRequest,
+) -> Result<Vec<ResourceRow>, ClientError> {
     q.page_size = 50;
     q.page_number = 1;
     let mut rows = Vec::new();
@@ -523,7 +528,10 @@ fn download(name: &str, text: &str) -> Result<(), ClientError> {
     opts.set_type("text/csv;charset=utf-8");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(fail)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
-    let a: web_sys::HtmlAnchorElement = document().create_element("a").map_err(fail)?.unchecked_into();
+    let a: web_sys::HtmlAnchorElement = document()
+        .create_element("a")
+        .map_err(fail)?
+        .unchecked_into();
     a.set_href(&url);
     a.set_download(name);
     a.click();
@@ -534,10 +542,18 @@ fn download(name: &str, text: &str) -> Result<(), ClientError> {
 fn next_reminder_text(n: &billing_rules::notify::NextReminder) -> String {
     use billing_rules::reminders::Reminder;
     match (n.reminder, n.at) {
-        (Reminder::RemainingPercent { percent }, _) => format!("Next reminder: when {percent}% remains"),
-        (Reminder::DaysBeforeExpiry { days }, Some(at)) => {
-            format!("Next reminder: {days} day{} before expiry, {}", if days == 1 { "" } else { "s" }, instant(at))
+        (Reminder::RemainingPercent { percent }, _) => {
+            format!("Next reminder: when {percent}% remains")
         }
-        (Reminder::DaysBeforeExpiry { days }, None) => format!("Next reminder: {days} days before expiry"),
+        (Reminder::DaysBeforeExpiry { days }, Some(at)) => {
+            format!(
+                "Next reminder: {days} day{} before expiry, {}",
+                if days == 1 { "" } else { "s" },
+                instant(at)
+            )
+        }
+        (Reminder::DaysBeforeExpiry { days }, None) => {
+            format!("Next reminder: {days} days before expiry")
+        }
     }
 }

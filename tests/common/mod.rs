@@ -82,6 +82,9 @@ fn implicit_role(el: &Element) -> Option<&'static str> {
         "tr" => Some("row"),
         "nav" => Some("navigation"),
         "main" => Some("main"),
+        "section" if el.has_attribute("aria-label") || el.has_attribute("aria-labelledby") => {
+            Some("region")
+        }
         _ => None,
     }
 }

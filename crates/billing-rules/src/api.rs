@@ -115,8 +115,8 @@ impl From<Refusal> for ApiError {
             Refusal::Cooldown { next_allowed_at } => ApiError {
                 code: ErrorCode::RequestLimitExceeded,
                 message: format!(
-                    "Postpaid can be enabled once per hour; next allowed at {}.",
-                    format!("{} UTC", crate::format::date_time(&next_allowed_at))
+                    "Postpaid can be enabled once per hour; next allowed at {} UTC.",
+                    crate::format::date_time(&next_allowed_at)
                 ),
                 next_allowed_at: Some(next_allowed_at),
             },

@@ -20,7 +20,7 @@ fn zone(offset_secs: i32) -> String {
     }
     let sign = if offset_secs < 0 { '-' } else { '+' };
     let m = offset_secs.unsigned_abs() / 60;
-    if m % 60 == 0 {
+    if m.is_multiple_of(60) {
         format!("UTC{sign}{}", m / 60)
     } else {
         format!("UTC{sign}{}:{:02}", m / 60, m % 60)

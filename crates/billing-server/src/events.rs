@@ -76,21 +76,17 @@ fn tenant_stream(
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let hello = stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
     let changes = stream::unfold(rx, |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(ev) => return Some((Some(ev), rx)),
-                // Fell behind: tell the console to refetch everything.
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((
-                        Some(Event {
-                            tenant_id: String::new(),
-                            kind: "resync",
-                        }),
-                        rx,
-                    ))
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
+        match rx.recv().await {
+            Ok(ev) => Some((Some(ev), rx)),
+            // Fell behind: tell the console to refetch everything.
+            Err(broadcast::error::RecvError::Lagged(_)) => Some((
+                Some(Event {
+                    tenant_id: String::new(),
+                    kind: "resync",
+                }),
+                rx,
+            )),
+            Err(broadcast::error::RecvError::Closed) => None,
         }
     })
     .filter_map(move |ev| {

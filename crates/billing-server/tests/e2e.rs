@@ -143,6 +143,40 @@ async fn main_account_and_sub_account_in_a_real_browser() {
         "served by the server, not the mock store"
     );
 
+    // Live: metering on the server moves the bar and the bell, no reload.
+    wait_css(&c, ".live").await;
+    let bell = wait_css(&c, ".bell-button").await;
+    let before = bell.attr("aria-label").await.unwrap().unwrap();
+    wait_css(
+        &c,
+        "[role=progressbar][aria-label='Usage of Search trial package'][aria-valuenow='12']",
+    )
+    .await;
+    let (st, _) = server
+        .client()
+        .operator(json!({ "TenantId": "t-acme", "Kind": "SearchPackage", "Amount": 790, "IdempotencyKey": "e2e-live" }))
+        .await;
+    assert_eq!(st, 200);
+    wait_css(
+        &c,
+        "[role=progressbar][aria-label='Usage of Search trial package'][aria-valuenow='91']",
+    )
+    .await;
+    let after = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(&format!(
+            "//button[contains(@class,'bell-button') and @aria-label!='{before}']"
+        )))
+        .await
+        .expect("bell count changed");
+    assert!(after
+        .attr("aria-label")
+        .await
+        .unwrap()
+        .unwrap()
+        .contains("unread"));
+
     // Enable postpaid, then disable: the cooldown shows.
     wait_xpath(&c, "//a[@role='tab' and contains(., 'Postpaid Settings')]")
         .await
