@@ -56,19 +56,7 @@ pub fn status_label(s: Option<Status>) -> &'static str {
     }
 }
 
-/// "UTC+8", "UTC-3:30", "UTC".
-pub fn zone_label(offset_secs: i32) -> String {
-    if offset_secs == 0 {
-        return "UTC".into();
-    }
-    let sign = if offset_secs < 0 { '-' } else { '+' };
-    let m = offset_secs.unsigned_abs() / 60;
-    if m.is_multiple_of(60) {
-        format!("UTC{sign}{}", m / 60)
-    } else {
-        format!("UTC{sign}{}:{:02}", m / 60, m % 60)
-    }
-}
+pub use billing_rules::format::zone_label;
 
 /// The browser's zone offset at instant `t`, in seconds east of UTC.
 #[cfg(target_arch = "wasm32")]

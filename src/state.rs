@@ -45,3 +45,32 @@ impl Default for Session {
         Self::new()
     }
 }
+
+/// Fetch now, and again after every change (and whenever a signal read by
+/// `fetch` changes): the latest answer lands in the first signal, a failure
+/// in the second while what was on screen stays. `fetch` returning None
+/// skips a round (e.g. nothing to ask for this user).
+pub fn load_on_change<T, F, Fut>(fetch: F) -> (RwSignal<Option<T>>, RwSignal<Option<ClientError>>)
+where
+    T: Send + Sync + 'static,
+    F: Fn() -> Option<Fut> + 'static,
+    Fut: std::future::Future<Output = Result<T, ClientError>> + 'static,
+{
+    let session = expect_context::<Session>();
+    let data = RwSignal::new(None);
+    let error = RwSignal::new(None);
+    Effect::new(move |_| {
+        session.version.get();
+        let Some(fut) = fetch() else { return };
+        leptos::task::spawn_local(async move {
+            match fut.await {
+                Ok(v) => {
+                    data.set(Some(v));
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+    (data, error)
+}

@@ -1,7 +1,6 @@
 //! Knowledge base capacity at a glance: characters used of available, what
 //! is isolated and what to do about it, and the Restore action.
 
-use billing_rules::api::KnowledgeUsage;
 use billing_rules::format::grouped;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,33 +8,24 @@ use leptos::task::spawn_local;
 use crate::api::{Api, ClientError};
 use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
-use crate::state::Session;
+use crate::state::{load_on_change, Session};
 
 #[component]
 pub fn KnowledgePanel() -> impl IntoView {
     let api = expect_context::<Api>();
     let session = expect_context::<Session>();
-    let usage = RwSignal::new(None::<KnowledgeUsage>);
-    let error = RwSignal::new(None::<ClientError>);
     let open = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let action_error = RwSignal::new(None::<ClientError>);
     let outcome = RwSignal::new(None::<String>);
 
-    let load_api = api.clone();
-    Effect::new(move |_| {
-        session.version.get();
-        let api = load_api.clone();
-        spawn_local(async move {
-            match api.knowledge_usage().await {
-                Ok(u) => {
-                    usage.set(Some(u));
-                    error.set(None);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    });
+    let (usage, error) = {
+        let api = api.clone();
+        load_on_change(move || {
+            let api = api.clone();
+            Some(async move { api.knowledge_usage().await })
+        })
+    };
 
     let confirm = Callback::new(move |()| {
         let api = api.clone();

@@ -2,15 +2,15 @@
 //! screen readers) and a panel of notices, newest first, each linked to its
 //! resource; mark one or all read.
 
-use billing_rules::api::{MarkNoticesReadRequest, NoticePage, NoticeView, NoticesRequest};
+use billing_rules::api::{MarkNoticesReadRequest, NoticeView, NoticesRequest};
 use billing_rules::reminders::Notice;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{Api, ClientError};
+use crate::api::Api;
 use crate::components::error_alert::ErrorAlert;
 use crate::format::instant;
-use crate::state::Session;
+use crate::state::{load_on_change, Session};
 
 pub fn notice_text(n: &Notice) -> String {
     match n {
@@ -38,31 +38,22 @@ fn link(n: &NoticeView) -> String {
 pub fn NotificationBell() -> impl IntoView {
     let api = expect_context::<Api>();
     let session = expect_context::<Session>();
-    let page = RwSignal::new(None::<NoticePage>);
-    let error = RwSignal::new(None::<ClientError>);
     let open = RwSignal::new(false);
 
-    let load_api = api.clone();
-    Effect::new(move |_| {
-        session.version.get();
-        let api = load_api.clone();
-        spawn_local(async move {
-            match api
-                .notices(&NoticesRequest {
+    let (page, error) = {
+        let api = api.clone();
+        load_on_change(move || {
+            let api = api.clone();
+            Some(async move {
+                api.notices(&NoticesRequest {
                     page_number: 1,
                     page_size: 50,
                     unread_only: false,
                 })
                 .await
-            {
-                Ok(p) => {
-                    page.set(Some(p));
-                    error.set(None);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    });
+            })
+        })
+    };
 
     let mark = Callback::new(move |req: MarkNoticesReadRequest| {
         let api = api.clone();

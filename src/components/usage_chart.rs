@@ -1,18 +1,17 @@
 //! Usage history as an inline SVG bar chart (no charting JavaScript), with
 //! axes and labels, a spoken summary, and a table for screen readers.
 
-use billing_rules::api::{UsageHistory, UsageHistoryRequest};
+use billing_rules::api::UsageHistoryRequest;
 use billing_rules::format::{compact, grouped};
 use billing_rules::model::{ResourceKind, Tab};
 use billing_rules::notify::Granularity;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::api::{Api, ClientError};
+use crate::api::Api;
 use crate::components::error_alert::ErrorAlert;
 use crate::format::{browser_offset_secs, instant, unit_name};
-use crate::state::Session;
+use crate::state::{load_on_change, Session};
 
 const W: f64 = 640.0;
 const H: f64 = 180.0;
@@ -41,28 +40,17 @@ fn what(kind: ResourceKind) -> &'static str {
 #[component]
 pub fn UsageChart(tab: Tab) -> impl IntoView {
     let api = expect_context::<Api>();
-    let session = expect_context::<Session>();
+    let _session = expect_context::<Session>();
     let kinds: Vec<ResourceKind> = tab.kinds().to_vec();
     let kind = RwSignal::new(kinds[0]);
     let gran = RwSignal::new(Granularity::Day);
-    let data = RwSignal::new(None::<UsageHistory>);
-    let error = RwSignal::new(None::<ClientError>);
-    Effect::new(move |_| {
-        session.version.get();
+    let (data, error) = load_on_change(move || {
         let req = UsageHistoryRequest {
             kind: kind.get(),
             granularity: gran.get(),
         };
         let api = api.clone();
-        spawn_local(async move {
-            match api.usage_history(&req).await {
-                Ok(h) => {
-                    data.set(Some(h));
-                    error.set(None);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        Some(async move { api.usage_history(&req).await })
     });
 
     let chart = move || {

@@ -10,36 +10,27 @@ use crate::api::{Api, ClientError};
 use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
 use crate::components::switch::Switch;
-use crate::state::Session;
+use crate::state::{load_on_change, Session};
 
 #[component]
 pub fn PermissionsPage() -> impl IntoView {
     let api = expect_context::<Api>();
     let session = expect_context::<Session>();
-    let subs = RwSignal::new(None::<Vec<User>>);
-    let error = RwSignal::new(None::<ClientError>);
     let pending = RwSignal::new(None::<User>);
     let busy = RwSignal::new(false);
     let action_error = RwSignal::new(None::<ClientError>);
     let outcome = RwSignal::new(None::<String>);
 
-    let load_api = api.clone();
-    Effect::new(move |_| {
-        session.version.get();
-        if !session.is_main() {
-            return;
-        }
-        let api = load_api.clone();
-        spawn_local(async move {
-            match api.sub_accounts().await {
-                Ok(s) => {
-                    subs.set(Some(s));
-                    error.set(None);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    });
+    let (subs, error) = {
+        let api = api.clone();
+        load_on_change(move || {
+            let api = api.clone();
+            // Only the main account may list sub-accounts.
+            session
+                .is_main()
+                .then_some(async move { api.sub_accounts().await })
+        })
+    };
 
     let confirm = Callback::new(move |()| {
         let Some(u) = pending.get_untracked() else {

@@ -2,7 +2,6 @@
 //! refusal is derived from the rules core and named; the server's own
 //! refusal is still shown when it disagrees.
 
-use billing_rules::api::PostpaidView;
 use billing_rules::format::money;
 use billing_rules::postpaid::{check_change, next_enable_at, Refusal};
 use leptos::prelude::*;
@@ -14,7 +13,7 @@ use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
 use crate::components::switch::Switch;
 use crate::format::{duration_words, instant};
-use crate::state::Session;
+use crate::state::{load_on_change, Session};
 
 fn on_off(b: bool) -> &'static str {
     if b {
@@ -30,27 +29,18 @@ pub fn PostpaidPage() -> impl IntoView {
     let clock = expect_context::<Clock>();
     let session = expect_context::<Session>();
     let now = clock.signal();
-    let view_state = RwSignal::new(None::<PostpaidView>);
-    let error = RwSignal::new(None::<ClientError>);
     let dialog = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let action_error = RwSignal::new(None::<ClientError>);
     let outcome = RwSignal::new(None::<String>);
 
-    let load_api = api.clone();
-    Effect::new(move |_| {
-        session.version.get();
-        let api = load_api.clone();
-        spawn_local(async move {
-            match api.postpaid().await {
-                Ok(v) => {
-                    view_state.set(Some(v));
-                    error.set(None);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    });
+    let (view_state, error) = {
+        let api = api.clone();
+        load_on_change(move || {
+            let api = api.clone();
+            Some(async move { api.postpaid().await })
+        })
+    };
 
     let enabled =
         Signal::derive(move || view_state.with(|v| v.as_ref().is_some_and(|v| v.state.enabled)));

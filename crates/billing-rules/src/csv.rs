@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::api::ResourceRow;
-use crate::format::date_time;
+use crate::format::{date_time, zone_label};
 
 fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -14,25 +14,12 @@ fn field(s: &str) -> String {
     }
 }
 
-fn zone(offset_secs: i32) -> String {
-    if offset_secs == 0 {
-        return "UTC".into();
-    }
-    let sign = if offset_secs < 0 { '-' } else { '+' };
-    let m = offset_secs.unsigned_abs() / 60;
-    if m.is_multiple_of(60) {
-        format!("UTC{sign}{}", m / 60)
-    } else {
-        format!("UTC{sign}{}:{:02}", m / 60, m % 60)
-    }
-}
-
 fn when(t: DateTime<Utc>, offset_secs: i32) -> String {
     let off = FixedOffset::east_opt(offset_secs).unwrap_or(FixedOffset::east_opt(0).expect("zero"));
     format!(
         "{} ({})",
         date_time(&t.with_timezone(&off)),
-        zone(offset_secs)
+        zone_label(offset_secs)
     )
 }
 

@@ -63,3 +63,17 @@ pub fn date_time<Tz: chrono::TimeZone>(t: &chrono::DateTime<Tz>) -> String {
         t.second()
     )
 }
+
+/// "UTC+8", "UTC-3:30", "UTC" for an offset in seconds east of UTC.
+pub fn zone_label(offset_secs: i32) -> String {
+    if offset_secs == 0 {
+        return "UTC".into();
+    }
+    let sign = if offset_secs < 0 { '-' } else { '+' };
+    let m = offset_secs.unsigned_abs() / 60;
+    if m.is_multiple_of(60) {
+        format!("UTC{sign}{}", m / 60)
+    } else {
+        format!("UTC{sign}{}:{:02}", m / 60, m % 60)
+    }
+}

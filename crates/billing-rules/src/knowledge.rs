@@ -46,9 +46,9 @@ impl KnowledgeItem {
 
 /// Characters of capacity in force at `now`: the sum of available
 /// knowledge-capacity resources.
-pub fn capacity(resources: &[Resource], now: DateTime<Utc>) -> u64 {
+pub fn capacity<'a>(resources: impl IntoIterator<Item = &'a Resource>, now: DateTime<Utc>) -> u64 {
     resources
-        .iter()
+        .into_iter()
         .filter(|r| {
             r.kind == ResourceKind::KnowledgeCapacity && status(r, now) == Status::Available
         })

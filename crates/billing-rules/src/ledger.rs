@@ -104,8 +104,7 @@ impl Ledger {
         let tenants: Vec<String> = self.accounts.iter().map(|a| a.tenant_id.clone()).collect();
         let mut isolated = Vec::new();
         for t in tenants {
-            let cap =
-                knowledge::capacity(&self.tenant_resources(&t).cloned().collect::<Vec<_>>(), now);
+            let cap = knowledge::capacity(self.tenant_resources(&t), now);
             let ids = knowledge::to_isolate(&self.tenant_knowledge(&t), cap);
             for k in self.knowledge.iter_mut().filter(|k| ids.contains(&k.id)) {
                 k.state = KnowledgeState::Isolated;
@@ -191,13 +190,7 @@ impl Ledger {
     ) -> Result<KnowledgeUsage, ApiError> {
         let user = self.user(user_id)?;
         let items = self.tenant_knowledge(&user.tenant_id);
-        let cap = knowledge::capacity(
-            &self
-                .tenant_resources(&user.tenant_id)
-                .cloned()
-                .collect::<Vec<_>>(),
-            now,
-        );
+        let cap = knowledge::capacity(self.tenant_resources(&user.tenant_id), now);
         let isolated = |kind| {
             items
                 .iter()
@@ -292,13 +285,7 @@ impl Ledger {
     ) -> Result<RestoreResult, ApiError> {
         let user = self.user(user_id)?.clone();
         let items = self.tenant_knowledge(&user.tenant_id);
-        let cap = knowledge::capacity(
-            &self
-                .tenant_resources(&user.tenant_id)
-                .cloned()
-                .collect::<Vec<_>>(),
-            now,
-        );
+        let cap = knowledge::capacity(self.tenant_resources(&user.tenant_id), now);
         let ids = knowledge::restore_plan(&items, cap)?;
         for k in self.knowledge.iter_mut().filter(|k| ids.contains(&k.id)) {
             k.state = KnowledgeState::Restored;
