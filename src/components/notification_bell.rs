@@ -87,7 +87,9 @@ pub fn NotificationBell() -> impl IntoView {
                 aria-controls="notification-panel"
                 on:click=move |_| open.update(|o| *o = !*o)
             >
-                <span aria-hidden="true" class="bell-icon">"🔔"</span>
+                <svg class="bell-icon" aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">
+                    <path d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1z"></path>
+                </svg>
                 <Show when=move || { unread() > 0 }>
                     <span class="bell-count" aria-hidden="true">{unread}</span>
                 </Show>
