@@ -63,6 +63,15 @@ else
   timed npm install --silent --no-audit --no-fund --prefix "$TOOLS/binaryen" "binaryen@$BINARYEN_VERSION"
 fi
 
+step "axe-core (npm, project-local in .tools/) for the accessibility audit"
+if [ -f "$TOOLS/axe/node_modules/axe-core/axe.min.js" ]; then
+  echo "    present"
+else
+  mkdir -p "$TOOLS/axe"
+  timed npm install --silent --no-audit --no-fund --prefix "$TOOLS/axe" "axe-core@4"
+fi
+export AXE_CORE_JS="$TOOLS/axe/node_modules/axe-core/axe.min.js"
+
 step "Browsers and drivers: Chromium + chromedriver, Firefox ESR + geckodriver"
 missing=()
 have chromium || missing+=(chromium)

@@ -21,6 +21,7 @@ use crate::state::Session;
 
 #[component]
 pub fn App(api: Api, clock: Clock) -> impl IntoView {
+    crate::components::header::restore_display_zone();
     provide_context(api.clone());
     let api_for_events = api.clone();
     provide_context(clock.clone());

@@ -81,9 +81,62 @@ pub fn instant_in(t: DateTime<Utc>, offset_secs: i32) -> String {
     )
 }
 
-/// An instant in the browser's zone, the zone written beside it.
+/// The zone dates are shown in: the browser's own (default), the
+/// platform's home zone UTC+8, or UTC. Badges and days left never depend on
+/// it: they come from instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisplayZone {
+    Browser,
+    Utc8,
+    Utc,
+}
+
+impl DisplayZone {
+    pub const ALL: [DisplayZone; 3] = [DisplayZone::Browser, DisplayZone::Utc8, DisplayZone::Utc];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            DisplayZone::Browser => "browser",
+            DisplayZone::Utc8 => "utc+8",
+            DisplayZone::Utc => "utc",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<DisplayZone> {
+        DisplayZone::ALL.into_iter().find(|z| z.slug() == s)
+    }
+
+    /// Seconds east of UTC at instant `t`.
+    pub fn offset_at(self, t: DateTime<Utc>) -> i32 {
+        match self {
+            DisplayZone::Browser => browser_offset_secs(t),
+            DisplayZone::Utc8 => 8 * 3600,
+            DisplayZone::Utc => 0,
+        }
+    }
+}
+
+thread_local! {
+    static ZONE: std::cell::Cell<DisplayZone> = const { std::cell::Cell::new(DisplayZone::Browser) };
+}
+
+/// Choose the display zone (the caller re-renders).
+pub fn set_display_zone(z: DisplayZone) {
+    ZONE.with(|c| c.set(z));
+}
+
+pub fn display_zone() -> DisplayZone {
+    ZONE.with(|c| c.get())
+}
+
+/// The display zone's offset at `t`.
+pub fn offset_at(t: DateTime<Utc>) -> i32 {
+    display_zone().offset_at(t)
+}
+
+/// An instant in the chosen display zone, the zone written beside it.
 pub fn instant(t: DateTime<Utc>) -> String {
-    instant_in(t, browser_offset_secs(t))
+    instant_in(t, offset_at(t))
 }
 
 /// "59 min 58 s", "2 h 5 min".

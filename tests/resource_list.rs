@@ -538,3 +538,77 @@ async fn sub_accounts_cannot_renew_and_see_why() {
     wait_for("renew disabled", || is_disabled(&renew).then_some(())).await;
     assert!(text(&row_with(&h.root, "hunyuan-turbo").unwrap()).contains("Main account only"));
 }
+
+#[wasm_bindgen_test]
+async fn zone_choice_moves_dates_never_badges_and_is_remembered() {
+    let h = mount("/pay-as-you-go");
+    let select = h
+        .root
+        .query_selector(".zone-picker select")
+        .unwrap()
+        .unwrap();
+    let choose = |slug: &str| {
+        let sel: &web_sys::HtmlSelectElement = select.unchecked_ref();
+        sel.set_value(slug);
+        select
+            .dispatch_event(&web_sys::Event::new("change").unwrap())
+            .unwrap();
+    };
+    choose("utc");
+    // Token package 2M expires at t0 + 5 days = 2026-12-04 12:00:00 UTC.
+    wait_for("UTC", || {
+        row_with(&h.root, "Token package 2M")
+            .filter(|r| text(r).contains("2026-12-04 12:00:00 (UTC)"))
+    })
+    .await;
+    let badge_utc = text(
+        &row_with(&h.root, "Token package 2M")
+            .unwrap()
+            .query_selector(".badge")
+            .unwrap()
+            .unwrap(),
+    );
+    choose("utc+8");
+    wait_for("UTC+8", || {
+        row_with(&h.root, "Token package 2M")
+            .filter(|r| text(r).contains("2026-12-04 20:00:00 (UTC+8)"))
+    })
+    .await;
+    let badge_utc8 = text(
+        &row_with(&h.root, "Token package 2M")
+            .unwrap()
+            .query_selector(".badge")
+            .unwrap()
+            .unwrap(),
+    );
+    assert_eq!(badge_utc, "Expires in 5 days");
+    assert_eq!(
+        badge_utc8, badge_utc,
+        "badges come from instants, not the zone"
+    );
+    let stored = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item(billing_console::components::header::ZONE_KEY)
+        .unwrap();
+    assert_eq!(
+        stored.as_deref(),
+        Some("utc+8"),
+        "remembered in this browser"
+    );
+    drop(h);
+    // At the next start the remembered zone is restored.
+    billing_console::format::set_display_zone(billing_console::format::DisplayZone::Browser);
+    billing_console::components::header::restore_display_zone();
+    assert_eq!(
+        billing_console::format::display_zone(),
+        billing_console::format::DisplayZone::Utc8
+    );
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage
+        .remove_item(billing_console::components::header::ZONE_KEY)
+        .unwrap();
+    billing_console::format::set_display_zone(billing_console::format::DisplayZone::Browser);
+}

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::Api;
 use crate::components::notification_bell::NotificationBell;
+use crate::format::{display_zone, set_display_zone, zone_label, DisplayZone};
 use crate::state::Session;
 
 #[component]
@@ -74,6 +75,7 @@ pub fn Header() -> impl IntoView {
                     <span class="live" title="Usage, notices and settings update as they change">"● Live"</span>
                 </Show>
                 <NotificationBell/>
+                <ZonePicker/>
                 {who}
                 {switcher}
                 {api.transport().signs_in().then(|| {
@@ -95,5 +97,58 @@ pub fn Header() -> impl IntoView {
                 </Show>
             </div>
         </header>
+    }
+}
+
+pub const ZONE_KEY: &str = "billing-console.display-zone";
+
+/// Load the remembered display zone (call once at start).
+pub fn restore_display_zone() {
+    let saved = window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_item(ZONE_KEY).ok().flatten());
+    if let Some(z) = saved.as_deref().and_then(DisplayZone::from_slug) {
+        set_display_zone(z);
+    }
+}
+
+/// Which zone dates are shown in; remembered in this browser.
+#[component]
+fn ZonePicker() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let current = RwSignal::new(display_zone());
+    let label = |z: DisplayZone| match z {
+        DisplayZone::Browser => format!(
+            "This browser ({})",
+            zone_label(DisplayZone::Browser.offset_at(crate::clock::browser_now()))
+        ),
+        DisplayZone::Utc8 => "UTC+8 (platform)".to_string(),
+        DisplayZone::Utc => "UTC".to_string(),
+    };
+    view! {
+        <label class="zone-picker">
+            "Time zone "
+            <select
+                prop:value=move || current.get().slug()
+                on:change=move |ev| {
+                    if let Some(z) = DisplayZone::from_slug(&event_target_value(&ev)) {
+                        set_display_zone(z);
+                        current.set(z);
+                        if let Some(s) = window().local_storage().ok().flatten() {
+                            let _ = s.set_item(ZONE_KEY, z.slug());
+                        }
+                        // Every date on screen is drawn again in the new zone.
+                        session.changed();
+                    }
+                }
+            >
+                {DisplayZone::ALL
+                    .into_iter()
+                    .map(|z| view! { <option value=z.slug() selected=move || current.get() == z>{label(z)}</option> })
+                    .collect_view()}
+            </select>
+        </label>
     }
 }

@@ -84,7 +84,7 @@ pub fn NotificationBell() -> impl IntoView {
                 class="bell-button"
                 aria-label=label
                 aria-expanded=move || if open.get() { "true" } else { "false" }
-                aria-controls="notification-panel"
+                aria-controls=move || open.get().then_some("notification-panel")
                 on:click=move |_| open.update(|o| *o = !*o)
             >
                 <svg class="bell-icon" aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use crate::api::Api;
 use crate::components::error_alert::ErrorAlert;
-use crate::format::{browser_offset_secs, instant, unit_name};
+use crate::format::{instant, unit_name};
 use crate::state::{load_on_change, Session};
 
 const W: f64 = 640.0;
@@ -99,7 +99,7 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
                 .iter()
                 .map(|p| view! { <tr><td>{label(p.x, g)}</td><td>{grouped(p.y)}</td></tr> })
                 .collect_view();
-            let zone = crate::format::zone_label(browser_offset_secs(crate::clock::browser_now()));
+            let zone = crate::format::zone_label(crate::format::offset_at(crate::clock::browser_now()));
             view! {
                 <figure class="chart">
                     <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=format!("{title}. {summary}") preserveAspectRatio="none">

@@ -269,8 +269,7 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
             spawn_local(async move {
                 match fetch_all(&api, q).await {
                     Ok(rows) => {
-                        let csv =
-                            billing_rules::csv::to_csv(&rows, crate::format::browser_offset_secs);
+                        let csv = billing_rules::csv::to_csv(&rows, crate::format::offset_at);
                         let name = format!("billing-resources-{}.csv", tab.slug());
                         match download(&name, &csv) {
                             Ok(()) => outcome

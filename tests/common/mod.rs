@@ -47,6 +47,12 @@ pub fn mount_as(path: &str, user: &str, prepare: impl FnOnce(&MockStore)) -> Har
         .unwrap()
         .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
         .unwrap();
+    // Each test starts in the browser's zone, nothing remembered.
+    if let Some(st) = w.local_storage().unwrap() {
+        st.remove_item(billing_console::components::header::ZONE_KEY)
+            .unwrap();
+    }
+    billing_console::format::set_display_zone(billing_console::format::DisplayZone::Browser);
     let clock = Clock::fixed(t0());
     let store = MockStore::new(clock.clone());
     drop(billing_console::api::Transport::view_as(&store, user));

@@ -32,6 +32,10 @@ fn free_port() -> u16 {
 }
 
 async fn browser() -> (Driver, Client) {
+    browser_with(&[]).await
+}
+
+async fn browser_with(extra_args: &[&str]) -> (Driver, Client) {
     let port = free_port();
     let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let child = Command::new(&bin)
@@ -41,13 +45,27 @@ async fn browser() -> (Driver, Client) {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {bin}: {e} (scripts/setup.sh installs it)"));
     let driver = Driver(child);
+    let args: Vec<&str> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-sync",
+        "--window-size=1280,900",
+    ]
+    .into_iter()
+    .chain(extra_args.iter().copied())
+    .collect();
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
         json!({
             "binary": std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync", "--window-size=1280,900"]
+            "args": args
         }),
     );
     let url = format!("http://127.0.0.1:{port}");
@@ -238,4 +256,150 @@ async fn main_account_and_sub_account_in_a_real_browser() {
     assert_eq!(errors, json!(0));
     c.close().await.unwrap();
     server.stop().await;
+}
+
+/// axe-core's WCAG 2.0/2.1 A and AA rules on the current screen; each
+/// violation as "rule: help — targets".
+async fn axe(c: &Client, axe_js: &str, screen: &str) -> Vec<String> {
+    c.execute(axe_js, vec![]).await.expect("inject axe-core");
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.passes.length === 0 ? ['axe checked nothing'] :
+                 r.violations.map(v => v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(' | '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    serde_json::from_value::<Vec<String>>(found)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| format!("[{screen}] {v}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
+    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist");
+    assert!(
+        dist.join("index.html").exists(),
+        "no {}: build the client first (trunk build --release)",
+        dist.display()
+    );
+    let axe_path = std::env::var("AXE_CORE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../.tools/axe/node_modules/axe-core/axe.min.js")
+        });
+    let axe_js = std::fs::read_to_string(&axe_path).unwrap_or_else(|e| {
+        panic!(
+            "axe-core not at {} ({e}); scripts/setup.sh installs it",
+            axe_path.display()
+        )
+    });
+    let mut violations = Vec::new();
+    for dark in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(
+            &dir.path().join("a11y.sqlite"),
+            Some(dist.clone()),
+            AuthMode::Demo,
+        )
+        .await;
+        let args: &[&str] = if dark {
+            &[
+                "--force-dark-mode",
+                "--blink-settings=preferredColorScheme=0",
+            ]
+        } else {
+            &[]
+        };
+        let (_driver, c) = browser_with(args).await;
+        let theme = if dark { "dark" } else { "light" };
+        c.goto(&format!("{}/pay-as-you-go", server.base))
+            .await
+            .unwrap();
+        let is_dark = c
+            .execute(
+                "return matchMedia('(prefers-color-scheme: dark)').matches",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(is_dark, json!(dark), "{theme} theme in effect");
+        button(&c, "Sign in as Alice Chen (main account)").await;
+        violations.extend(axe(&c, &axe_js, &format!("{theme} sign-in")).await);
+        if !dark {
+            // The audit can fail: an image without alternative text is caught.
+            c.execute("const i = document.createElement('img'); i.id = 'axe-probe'; i.src = '/favicon.svg'; document.body.append(i);", vec![]).await.unwrap();
+            let caught = axe(&c, &axe_js, "probe").await;
+            assert!(
+                caught.iter().any(|v| v.contains("image-alt")),
+                "axe must flag a missing alt: {caught:?}"
+            );
+            c.execute("document.getElementById('axe-probe').remove();", vec![])
+                .await
+                .unwrap();
+        }
+        button(&c, "Sign in as Alice Chen (main account)")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_css(&c, "[role=progressbar]").await;
+        wait_css(&c, "figure.chart svg").await;
+        violations.extend(axe(&c, &axe_js, &format!("{theme} pay-as-you-go")).await);
+        for (tab, ready) in [
+            ("Concurrency Resources", "[role=progressbar]"),
+            ("Knowledge Base Capacity", ".kb-figures"),
+        ] {
+            wait_xpath(&c, &format!("//a[@role='tab' and contains(., '{tab}')]"))
+                .await
+                .click()
+                .await
+                .unwrap();
+            wait_css(&c, ready).await;
+            violations.extend(axe(&c, &axe_js, &format!("{theme} {tab}")).await);
+        }
+        wait_xpath(&c, "//button[starts-with(@aria-label, 'Renew ')]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_css(&c, "[role=dialog]").await;
+        violations.extend(axe(&c, &axe_js, &format!("{theme} renew dialog")).await);
+        button(&c, "Cancel").await.click().await.unwrap();
+        wait_xpath(&c, "//a[@role='tab' and contains(., 'Postpaid Settings')]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_text(&c, "You may enable postpaid now.").await;
+        violations.extend(axe(&c, &axe_js, &format!("{theme} postpaid")).await);
+        wait_css(&c, "[role=switch]").await.click().await.unwrap();
+        wait_css(&c, "[role=dialog]").await;
+        violations.extend(axe(&c, &axe_js, &format!("{theme} postpaid dialog")).await);
+        button(&c, "Cancel").await.click().await.unwrap();
+        wait_css(&c, ".bell-button").await.click().await.unwrap();
+        wait_css(&c, "#notification-panel").await;
+        violations.extend(axe(&c, &axe_js, &format!("{theme} notification panel")).await);
+        wait_xpath(&c, "//a[contains(., 'User permissions')]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_css(&c, ".perm-table").await;
+        violations.extend(axe(&c, &axe_js, &format!("{theme} user permissions")).await);
+        c.close().await.unwrap();
+        server.stop().await;
+    }
+    assert!(
+        violations.is_empty(),
+        "{} accessibility violation(s):\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
 }
