@@ -120,7 +120,12 @@ async fn main_account_and_sub_account_in_a_real_browser() {
         dist.display()
     );
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("e2e.sqlite"), Some(dist), AuthMode::Demo).await;
+    let server = Server::start(
+        &dir.path().join("e2e.sqlite"),
+        Some(dist.clone()),
+        AuthMode::Demo,
+    )
+    .await;
     let (_driver, c) = browser().await;
 
     // Signed out: the sign-in page lists the demo users.
@@ -194,6 +199,22 @@ async fn main_account_and_sub_account_in_a_real_browser() {
         .unwrap()
         .unwrap()
         .contains("unread"));
+
+    // The server restarts: the stream reconnects by itself and live updates resume.
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let db = server.db.clone();
+    server.stop().await;
+    let server = Server::start_at(&db, Some(dist.clone()), AuthMode::Demo, &addr).await;
+    let (st, _) = server
+        .client()
+        .operator(json!({ "TenantId": "t-acme", "Kind": "SearchPackage", "Amount": 80, "IdempotencyKey": "e2e-after-restart" }))
+        .await;
+    assert_eq!(st, 200);
+    wait_css(
+        &c,
+        "[role=progressbar][aria-label='Usage of Search trial package'][aria-valuenow='99']",
+    )
+    .await;
 
     // Enable postpaid, then disable: the cooldown shows.
     wait_xpath(&c, "//a[@role='tab' and contains(., 'Postpaid Settings')]")

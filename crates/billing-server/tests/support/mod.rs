@@ -11,32 +11,78 @@ pub const OPERATOR: &str = "test-operator-token";
 pub struct Server {
     pub base: String,
     pub db: PathBuf,
-    task: tokio::task::JoinHandle<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
     pub async fn start(db: &Path, dist: Option<PathBuf>, auth: AuthMode) -> Server {
+        Self::start_at(db, dist, auth, "127.0.0.1:0").await
+    }
+
+    /// Start on a given address (a restart on the same port). The server has
+    /// its own runtime on its own thread, so stopping it closes every
+    /// connection, as a real process restart does.
+    pub async fn start_at(db: &Path, dist: Option<PathBuf>, auth: AuthMode, addr: &str) -> Server {
         let mut config = Config::new(db.to_path_buf());
         config.dist = dist;
         config.auth = auth;
         config.operator_token = Some(OPERATOR.into());
-        let (state, _) = open_state(config).expect("open state");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app(state)).await.unwrap();
+        let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let addr = addr.to_string();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let (state, _) = open_state(config).expect("open state");
+                let mut listener = None;
+                for _ in 0..100 {
+                    match tokio::net::TcpListener::bind(&addr).await {
+                        Ok(l) => {
+                            listener = Some(l);
+                            break;
+                        }
+                        Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                    }
+                }
+                let listener = listener.unwrap_or_else(|| panic!("cannot bind {addr}"));
+                let _ = addr_tx.send(listener.local_addr().unwrap());
+                tokio::select! {
+                    _ = axum::serve(listener, app(state)) => {}
+                    _ = stop_rx => {}
+                }
+            });
+            // Dropping the runtime ends every connection task.
+            drop(rt);
         });
+        let addr = addr_rx.await.expect("server started");
         Server {
             base: format!("http://{addr}"),
             db: db.to_path_buf(),
-            task,
+            stop: Some(stop_tx),
+            thread: Some(thread),
         }
     }
 
-    /// Stop serving and release the database (a restart follows).
-    pub async fn stop(self) {
-        self.task.abort();
-        let _ = self.task.await;
+    /// Stop serving, close every connection and release the database.
+    pub async fn stop(mut self) {
+        self.halt();
+        if let Some(t) = self.thread.take() {
+            tokio::task::spawn_blocking(move || t.join())
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+
+    fn halt(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
     }
 
     pub fn client(&self) -> Client {
@@ -118,4 +164,10 @@ pub fn code(v: &Value) -> Option<&str> {
 
 pub fn list_body(tab: &str) -> Value {
     json!({ "Tab": tab, "PageNumber": 1, "PageSize": 50 })
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.halt();
+    }
 }
