@@ -11,7 +11,7 @@ PORT="${PORT:-18099}"
 DUR="${DUR:-10s}"
 DB="$(mktemp -d)/bench.sqlite"
 command -v wrk >/dev/null || { step "Installing wrk (apt-get)"; as_root apt-get install -y -qq wrk >/dev/null; }
-[ -f dist/index.html ] || trunk build --release >/dev/null 2>&1
+[ -f dist/index.html ] || trunk build --release --no-default-features >/dev/null 2>&1
 
 step "Building (release) and writing a database with $N extra resources"
 cargo build --profile server --locked -p billing-server --bins --examples >/dev/null 2>&1

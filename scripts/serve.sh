@@ -18,8 +18,8 @@ if [ "${STATIC:-0}" = 1 ]; then
   exec trunk serve --release --port "$PORT" --address 127.0.0.1
 fi
 
-step "Building the console (release, wasm-opt -Oz)"
-trunk build --release
+step "Building the console (release, wasm-opt -Oz; no mock store: the server answers)"
+trunk build --release --no-default-features
 
 step 'Building the server (profile "server": optimised, panics unwind)'
 cargo build --profile server --locked -p billing-server

@@ -20,7 +20,7 @@ step "Clippy, wasm32 client and browser tests, warnings as errors"
 cargo clippy -p billing-console --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
 step "Building the client (release) for the end-to-end test"
-trunk build --release
+trunk build --release --no-default-features
 
 step "Native tests: rules core (unit + property), client helpers, server HTTP tests, end-to-end in Chromium"
 CHROMEDRIVER="$(command -v chromedriver)" cargo test --workspace --locked

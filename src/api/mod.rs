@@ -6,6 +6,7 @@
 //! typed calls, envelope parsing and one error type, the same for both.
 
 pub mod http;
+#[cfg(feature = "mock-store")]
 pub mod mock;
 
 use std::future::Future;
