@@ -23,7 +23,9 @@ pub fn start() {
         match api::http::HttpTransport::probe("").await {
             Some(http) => {
                 let api = Api::new(Rc::new(http));
-                leptos::mount::mount_to_body(move || leptos::view! { <app::App api=api clock=clock/> });
+                leptos::mount::mount_to_body(
+                    move || leptos::view! { <app::App api=api clock=clock/> },
+                );
             }
             None => offline(clock),
         }

@@ -424,3 +424,98 @@ async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
         violations.join("\n")
     );
 }
+
+/// Press `key` on whatever has focus.
+async fn press(c: &Client, key: fantoccini::key::Key) {
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&key)
+        .await
+        .unwrap();
+}
+
+/// Press Tab until the focused element matches `css` (at most 60 times).
+async fn tab_to(c: &Client, css: &str) -> fantoccini::elements::Element {
+    let probe = format!("return document.activeElement && document.activeElement.matches({css:?})");
+    for _ in 0..60 {
+        if c.execute(&probe, vec![]).await.unwrap() == json!(true) {
+            return c.active_element().await.unwrap();
+        }
+        press(c, fantoccini::key::Key::Tab).await;
+    }
+    panic!("Tab never reached {css}");
+}
+
+/// The main flows with the keyboard alone: sign in, move between tabs with
+/// the arrow keys, open the postpaid dialog with Space, cancel with Escape
+/// (focus comes back), then enable from the keyboard.
+#[tokio::test]
+async fn keyboard_only_walkthrough() {
+    use fantoccini::key::Key;
+    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist");
+    assert!(
+        dist.join("index.html").exists(),
+        "no {}: build the client first (trunk build --release)",
+        dist.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("keys.sqlite"), Some(dist), AuthMode::Demo).await;
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{}/pay-as-you-go", server.base))
+        .await
+        .unwrap();
+    button(&c, "Sign in as Alice Chen (main account)").await;
+    tab_to(&c, "button").await;
+    press(&c, Key::Enter).await;
+    wait_css(&c, "[role=progressbar]").await;
+
+    // The tablist: one tab stop, arrows move and select.
+    tab_to(&c, "[role=tab][aria-selected=true]").await;
+    press(&c, Key::Right).await;
+    wait_css(&c, "#tab-concurrency[aria-selected=true]").await;
+    press(&c, Key::End).await;
+    wait_css(&c, "#tab-postpaid[aria-selected=true]").await;
+    let focused = c.active_element().await.unwrap().attr("id").await.unwrap();
+    assert_eq!(
+        focused.as_deref(),
+        Some("tab-postpaid"),
+        "focus follows the selected tab"
+    );
+    wait_text(&c, "You may enable postpaid now.").await;
+
+    // The switch opens its dialog with Space; Escape cancels and focus returns.
+    tab_to(&c, "[role=switch]").await;
+    press(&c, Key::Space).await;
+    wait_css(&c, "[role=dialog]").await;
+    let in_dialog = c
+        .execute(
+            "return !!document.activeElement.closest('[role=dialog]')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(in_dialog, json!(true), "focus moved into the dialog");
+    press(&c, Key::Escape).await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[role=switch]:focus"))
+        .await
+        .expect("focus back on the switch");
+    assert!(
+        c.find(Locator::Css("[role=dialog]")).await.is_err(),
+        "Escape closed the dialog"
+    );
+
+    // Enable with the keyboard alone: Space, Tab to "Turn on", Enter.
+    press(&c, Key::Space).await;
+    wait_css(&c, "[role=dialog]").await;
+    press(&c, Key::Tab).await;
+    let confirm = c.active_element().await.unwrap().text().await.unwrap();
+    assert_eq!(confirm, "Turn on");
+    press(&c, Key::Enter).await;
+    wait_css(&c, "[role=switch][aria-checked=true]").await;
+    wait_text(&c, "Postpaid billing is now on").await;
+    c.close().await.unwrap();
+    server.stop().await;
+}
