@@ -103,6 +103,29 @@ async fn wait_text(c: &Client, text: &str) {
     wait_xpath(c, &xp).await;
 }
 
+/// The built client; the end-to-end tests need it.
+fn dist_dir() -> PathBuf {
+    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist");
+    assert!(
+        dist.join("index.html").exists(),
+        "no {}: build the client first (trunk build --release --no-default-features)",
+        dist.display()
+    );
+    dist
+}
+
+async fn click_tab(c: &Client, name: &str) {
+    wait_xpath(c, &format!("//a[@role='tab' and contains(., '{name}')]"))
+        .await
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn click_button(c: &Client, label: &str) {
+    button(c, label).await.click().await.unwrap();
+}
+
 async fn button(c: &Client, label: &str) -> fantoccini::elements::Element {
     wait_xpath(
         c,
@@ -113,12 +136,7 @@ async fn button(c: &Client, label: &str) -> fantoccini::elements::Element {
 
 #[tokio::test]
 async fn main_account_and_sub_account_in_a_real_browser() {
-    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist");
-    assert!(
-        dist.join("index.html").exists(),
-        "no {}: build the client first (trunk build --release)",
-        dist.display()
-    );
+    let dist = dist_dir();
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(
         &dir.path().join("e2e.sqlite"),
@@ -139,11 +157,7 @@ async fn main_account_and_sub_account_in_a_real_browser() {
     )
     .await
     .unwrap();
-    button(&c, "Sign in as Alice Chen (main account)")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_button(&c, "Sign in as Alice Chen (main account)").await;
 
     // Banners and bars, over HTTP (no "demo data, in this browser" label).
     let exhausted = wait_css(&c, "[data-banner=exhausted][role=alert]").await;
@@ -217,11 +231,7 @@ async fn main_account_and_sub_account_in_a_real_browser() {
     .await;
 
     // Enable postpaid, then disable: the cooldown shows.
-    wait_xpath(&c, "//a[@role='tab' and contains(., 'Postpaid Settings')]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_tab(&c, "Postpaid Settings").await;
     wait_text(&c, "You may enable postpaid now.").await;
     wait_css(&c, "[role=switch][aria-checked=false]")
         .await
@@ -230,14 +240,14 @@ async fn main_account_and_sub_account_in_a_real_browser() {
         .unwrap();
     let dialog = wait_css(&c, "[role=dialog]").await;
     assert!(dialog.text().await.unwrap().contains("Free trial packages"));
-    button(&c, "Turn on").await.click().await.unwrap();
+    click_button(&c, "Turn on").await;
     wait_text(&c, "Postpaid billing is now on").await;
     wait_css(&c, "[role=switch][aria-checked=true]")
         .await
         .click()
         .await
         .unwrap();
-    button(&c, "Turn off").await.click().await.unwrap();
+    click_button(&c, "Turn off").await;
     let timer = wait_css(&c, "[role=timer]").await;
     assert!(timer.text().await.unwrap().contains("left"));
     let sw = wait_css(&c, "[role=switch][aria-checked=false]").await;
@@ -248,17 +258,9 @@ async fn main_account_and_sub_account_in_a_real_browser() {
     wait_text(&c, "only once per hour").await;
 
     // A sub-account without the permission: disabled, with the reason.
-    button(&c, "Sign out").await.click().await.unwrap();
-    button(&c, "Sign in as Bob Li (ops)")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_xpath(&c, "//a[@role='tab' and contains(., 'Postpaid Settings')]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_button(&c, "Sign out").await;
+    click_button(&c, "Sign in as Bob Li (ops)").await;
+    click_tab(&c, "Postpaid Settings").await;
     wait_text(&c, "without the “Postpaid Settings” permission").await;
     let sw = wait_css(&c, "[role=switch]").await;
     assert!(sw.attr("disabled").await.unwrap().is_some());
@@ -303,12 +305,7 @@ async fn axe(c: &Client, axe_js: &str, screen: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
-    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist");
-    assert!(
-        dist.join("index.html").exists(),
-        "no {}: build the client first (trunk build --release)",
-        dist.display()
-    );
+    let dist = dist_dir();
     let axe_path = std::env::var("AXE_CORE_JS")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
@@ -365,11 +362,7 @@ async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
                 .await
                 .unwrap();
         }
-        button(&c, "Sign in as Alice Chen (main account)")
-            .await
-            .click()
-            .await
-            .unwrap();
+        click_button(&c, "Sign in as Alice Chen (main account)").await;
         wait_css(&c, "[role=progressbar]").await;
         wait_css(&c, "figure.chart svg").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} pay-as-you-go")).await);
@@ -377,11 +370,7 @@ async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
             ("Concurrency Resources", "[role=progressbar]"),
             ("Knowledge Base Capacity", ".kb-figures"),
         ] {
-            wait_xpath(&c, &format!("//a[@role='tab' and contains(., '{tab}')]"))
-                .await
-                .click()
-                .await
-                .unwrap();
+            click_tab(&c, tab).await;
             wait_css(&c, ready).await;
             violations.extend(axe(&c, &axe_js, &format!("{theme} {tab}")).await);
         }
@@ -392,18 +381,14 @@ async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
             .unwrap();
         wait_css(&c, "[role=dialog]").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} renew dialog")).await);
-        button(&c, "Cancel").await.click().await.unwrap();
-        wait_xpath(&c, "//a[@role='tab' and contains(., 'Postpaid Settings')]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        click_button(&c, "Cancel").await;
+        click_tab(&c, "Postpaid Settings").await;
         wait_text(&c, "You may enable postpaid now.").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} postpaid")).await);
         wait_css(&c, "[role=switch]").await.click().await.unwrap();
         wait_css(&c, "[role=dialog]").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} postpaid dialog")).await);
-        button(&c, "Cancel").await.click().await.unwrap();
+        click_button(&c, "Cancel").await;
         wait_css(&c, ".bell-button").await.click().await.unwrap();
         wait_css(&c, "#notification-panel").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} notification panel")).await);
@@ -453,12 +438,7 @@ async fn tab_to(c: &Client, css: &str) -> fantoccini::elements::Element {
 #[tokio::test]
 async fn keyboard_only_walkthrough() {
     use fantoccini::key::Key;
-    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist");
-    assert!(
-        dist.join("index.html").exists(),
-        "no {}: build the client first (trunk build --release)",
-        dist.display()
-    );
+    let dist = dist_dir();
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("keys.sqlite"), Some(dist), AuthMode::Demo).await;
     let (_driver, c) = browser().await;
