@@ -40,7 +40,14 @@ fn main() {
             refunded: false,
         });
     }
+    // Store the notices and reminders already due, as a running server would have.
+    ledger.fire_due(now);
     let mut conn = billing_server::db::open(std::path::Path::new(&path)).expect("open");
     billing_server::db::seed(&mut conn, &ledger).expect("seed");
-    println!("wrote {path}: {} resources", ledger.resources.len());
+    println!(
+        "wrote {path}: {} resources, {} notices, {} reminders",
+        ledger.resources.len(),
+        ledger.notices.len(),
+        ledger.outbox.len()
+    );
 }
