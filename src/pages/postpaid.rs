@@ -3,7 +3,7 @@
 //! refusal is still shown when it disagrees.
 
 use billing_rules::format::money;
-use billing_rules::postpaid::{check_change, next_enable_at, Refusal};
+use billing_rules::postpaid::{check_change, Refusal};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -52,10 +52,6 @@ pub fn PostpaidPage() -> impl IntoView {
             let v = v.as_ref()?;
             check_change(&user, &v.account, &v.state, !v.state.enabled, t).err()
         })
-    });
-    let next_enable = Memo::new(move |_| {
-        let t = now.get();
-        view_state.with(|v| v.as_ref().and_then(|v| next_enable_at(&v.state, t)))
     });
 
     let confirm = Callback::new(move |()| {
@@ -224,7 +220,6 @@ pub fn PostpaidPage() -> impl IntoView {
                     }.into_any()
                 }
             })}
-            {move || next_enable.get().map(|_| ())}
         </section>
     }
 }

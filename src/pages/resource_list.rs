@@ -481,7 +481,7 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                         <p>{move || {
                             let m = months.get();
                             let price = renewal_price_cents(kind, total, m).unwrap_or(0);
-                            let start = from.max(clock_now(now));
+                            let start = from.max(now.get());
                             format!(
                                 "New expiration: {}. {} will be charged to the account balance.",
                                 instant(start + Duration::days(30 * m as i64)),
@@ -493,10 +493,6 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
             })}
         </section>
     }
-}
-
-fn clock_now(now: ReadSignal<chrono::DateTime<chrono::Utc>>) -> chrono::DateTime<chrono::Utc> {
-    now.get()
 }
 
 /// Every page of the view, for export.

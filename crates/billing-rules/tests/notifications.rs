@@ -147,19 +147,22 @@ fn restart_catches_up_without_repeating() {
     );
 }
 
+fn all_notices(l: &billing_rules::Ledger, user: &str) -> NoticePage {
+    l.notices(
+        user,
+        &NoticesRequest {
+            page_number: 1,
+            page_size: 100,
+            unread_only: false,
+        },
+    )
+    .unwrap()
+}
+
 #[test]
 fn notices_are_per_tenant_unread_first_and_read_per_user() {
     let mut l = seed::demo(t0());
-    let page = l
-        .notices(
-            users::ACME_MAIN,
-            &NoticesRequest {
-                page_number: 1,
-                page_size: 100,
-                unread_only: false,
-            },
-        )
-        .unwrap();
+    let page = all_notices(&l, users::ACME_MAIN);
     assert!(page.total > 0 && page.unread_count == page.total);
     assert!(
         page.items
@@ -178,16 +181,7 @@ fn notices_are_per_tenant_unread_first_and_read_per_user() {
         )
         .unwrap();
     assert_eq!(left.unread_count, page.total - 1);
-    let page = l
-        .notices(
-            users::ACME_MAIN,
-            &NoticesRequest {
-                page_number: 1,
-                page_size: 100,
-                unread_only: false,
-            },
-        )
-        .unwrap();
+    let page = all_notices(&l, users::ACME_MAIN);
     assert_eq!(
         page.items.last().unwrap().id,
         first,
