@@ -8,7 +8,7 @@ cd "$ROOT"
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
 
-BROWSER_TESTS=(--test resource_list --test postpaid --test notifications)
+BROWSER_TESTS=(--test resource_list --test postpaid --test notifications --test i18n)
 
 step "Format check (cargo fmt --check)"
 cargo fmt --all -- --check

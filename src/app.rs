@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::components::banners::Banners;
 use crate::components::header::Header;
 use crate::components::nav_tabs::{tab_id, NavTabs, TABS};
+use crate::i18n::{locale, td_string};
 use crate::pages::not_found::NotFound;
 use crate::pages::permissions::PermissionsPage;
 use crate::pages::postpaid::PostpaidPage;
@@ -22,6 +23,7 @@ use crate::state::Session;
 #[component]
 pub fn App(api: Api, clock: Clock) -> impl IntoView {
     crate::components::header::restore_display_zone();
+    crate::i18n::provide_i18n();
     provide_context(api.clone());
     let api_for_events = api.clone();
     provide_context(clock.clone());
@@ -85,10 +87,14 @@ pub fn App(api: Api, clock: Clock) -> impl IntoView {
     });
     view! {
         <Router>
-            {move || if needs_sign_in.get() {
-                view! { <SignInPage/> }.into_any()
-            } else {
-                view! { <Frame/> }.into_any()
+            // Everything below is drawn again when the language changes.
+            {move || {
+                crate::i18n::track_drawn();
+                if needs_sign_in.get() {
+                    view! { <SignInPage/> }.into_any()
+                } else {
+                    view! { <Frame/> }.into_any()
+                }
             }}
         </Router>
     }
@@ -102,11 +108,11 @@ fn Frame() -> impl IntoView {
     let tab = Memo::new(move |_| {
         let p = location.pathname.get();
         TABS.iter()
-            .find(|(path, _)| p == *path)
-            .map(|(path, _)| tab_id(path))
+            .find(|path| p == **path)
+            .map(|path| tab_id(path))
     });
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">{td_string!(locale(), skip_to_content)}</a>
         <Header/>
         <Banners/>
         <NavTabs/>

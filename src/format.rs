@@ -1,59 +1,66 @@
 //! How values read on screen: amounts with units, instants with their zone,
 //! and labels for the rules core's enums.
 
-use billing_rules::format::{compact, grouped};
+use billing_rules::format::{compact, compact_wan, grouped};
 use billing_rules::model::{ResourceKind, Source, Unit};
 use billing_rules::status::Status;
 use chrono::{DateTime, FixedOffset, Utc};
 
-pub fn unit_name(unit: Unit, n: u64) -> &'static str {
-    match (unit, n == 1) {
-        (Unit::Tokens, true) => "token",
-        (Unit::Tokens, false) => "tokens",
-        (Unit::Calls, true) => "call",
-        (Unit::Calls, false) => "calls",
-        (Unit::ConcurrentRequests, true) => "concurrent request",
-        (Unit::ConcurrentRequests, false) => "concurrent requests",
-        (Unit::Characters, true) => "character",
-        (Unit::Characters, false) => "characters",
+use crate::i18n::{td_string, Locale};
+
+/// A unit's name for an amount of `n` ("1 token", "2 tokens").
+pub fn unit_name(unit: Unit, n: u64, l: Locale) -> String {
+    match unit {
+        Unit::Tokens => td_string!(l, unit_tokens, count = n).to_string(),
+        Unit::Calls => td_string!(l, unit_calls, count = n).to_string(),
+        Unit::ConcurrentRequests => td_string!(l, unit_concurrent, count = n).to_string(),
+        Unit::Characters => td_string!(l, unit_characters, count = n).to_string(),
     }
 }
 
-/// "9.5M" for display.
-pub fn amount_short(n: u64) -> String {
-    compact(n)
+/// "9.5M" in English; "950万" in Chinese (万 and 亿, as Chinese readers
+/// count). Never rounded up.
+pub fn amount_short(n: u64, l: Locale) -> String {
+    match l {
+        Locale::en => compact(n),
+        Locale::zh => compact_wan(n),
+    }
 }
 
-/// "9,500,000 tokens" for titles and screen readers.
-pub fn amount_exact(n: u64, unit: Unit) -> String {
-    format!("{} {}", grouped(n), unit_name(unit, n))
+/// "9,500,000 tokens" for titles and screen readers: exact, grouped by
+/// thousands in both languages.
+pub fn amount_exact(n: u64, unit: Unit, l: Locale) -> String {
+    td_string!(l, amount, n = grouped(n), unit = unit_name(unit, n, l)).to_string()
 }
 
-pub fn kind_label(k: ResourceKind) -> &'static str {
+pub fn kind_label(k: ResourceKind, l: Locale) -> String {
     match k {
-        ResourceKind::TokenPackage => "Token package",
-        ResourceKind::SearchPackage => "Search package",
-        ResourceKind::ConcurrencyQuota => "Concurrency quota",
-        ResourceKind::KnowledgeCapacity => "Knowledge capacity",
+        ResourceKind::TokenPackage => td_string!(l, kind_token),
+        ResourceKind::SearchPackage => td_string!(l, kind_search),
+        ResourceKind::ConcurrencyQuota => td_string!(l, kind_concurrency),
+        ResourceKind::KnowledgeCapacity => td_string!(l, kind_knowledge),
     }
+    .to_string()
 }
 
-pub fn source_label(s: Source) -> &'static str {
+pub fn source_label(s: Source, l: Locale) -> String {
     match s {
-        Source::FreeTrial => "Free trial",
-        Source::Purchased => "Purchased",
+        Source::FreeTrial => td_string!(l, source_trial),
+        Source::Purchased => td_string!(l, source_purchased),
     }
+    .to_string()
 }
 
-pub fn status_label(s: Option<Status>) -> &'static str {
+pub fn status_label(s: Option<Status>, l: Locale) -> String {
     match s {
-        None => "All",
-        Some(Status::Available) => "Available",
-        Some(Status::Exhausted) => "Exhausted",
-        Some(Status::Expired) => "Expired",
-        Some(Status::NotYetEffective) => "Not yet effective",
-        Some(Status::Refunded) => "Refunded",
+        None => td_string!(l, status_all),
+        Some(Status::Available) => td_string!(l, status_available),
+        Some(Status::Exhausted) => td_string!(l, status_exhausted),
+        Some(Status::Expired) => td_string!(l, status_expired),
+        Some(Status::NotYetEffective) => td_string!(l, status_not_yet),
+        Some(Status::Refunded) => td_string!(l, status_refunded),
     }
+    .to_string()
 }
 
 pub use billing_rules::format::zone_label;
@@ -139,16 +146,16 @@ pub fn instant(t: DateTime<Utc>) -> String {
     instant_in(t, offset_at(t))
 }
 
-/// "59 min 58 s", "2 h 5 min".
-pub fn duration_words(secs: i64) -> String {
+/// "59 min 58 s", "2 h 5 min" ("59 分 58 秒").
+pub fn duration_words(secs: i64, l: Locale) -> String {
     let secs = secs.max(0);
     let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
     if h > 0 {
-        format!("{h} h {m} min")
+        td_string!(l, dur_h_min, h, m).to_string()
     } else if m > 0 {
-        format!("{m} min {s} s")
+        td_string!(l, dur_m_s, m, s).to_string()
     } else {
-        format!("{s} s")
+        td_string!(l, dur_s, s).to_string()
     }
 }
 
@@ -169,10 +176,19 @@ mod tests {
     }
 
     #[test]
-    fn amounts_and_durations() {
-        assert_eq!(amount_exact(1, Unit::Calls), "1 call");
-        assert_eq!(amount_exact(9_500_000, Unit::Tokens), "9,500,000 tokens");
-        assert_eq!(duration_words(3599), "59 min 59 s");
-        assert_eq!(duration_words(7500), "2 h 5 min");
+    fn amounts_and_durations_in_both_languages() {
+        use Locale::{en, zh};
+        assert_eq!(amount_exact(1, Unit::Calls, en), "1 call");
+        assert_eq!(amount_exact(2, Unit::Calls, en), "2 calls");
+        assert_eq!(
+            amount_exact(9_500_000, Unit::Tokens, en),
+            "9,500,000 tokens"
+        );
+        assert_eq!(amount_exact(9_500_000, Unit::Tokens, zh), "9,500,000 Token");
+        assert_eq!(amount_short(9_500_000, en), "9.5M");
+        assert_eq!(amount_short(9_500_000, zh), "950万");
+        assert_eq!(duration_words(3599, en), "59 min 59 s");
+        assert_eq!(duration_words(7500, en), "2 h 5 min");
+        assert_eq!(duration_words(7500, zh), "2 小时 5 分");
     }
 }

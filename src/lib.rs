@@ -5,6 +5,7 @@ pub mod app;
 pub mod clock;
 pub mod components;
 pub mod format;
+pub mod i18n;
 pub mod pages;
 pub mod state;
 
@@ -40,14 +41,16 @@ fn offline(clock: Clock) {
 
 #[cfg(not(feature = "mock-store"))]
 fn offline(_clock: Clock) {
+    use crate::i18n::td_string;
     use leptos::prelude::*;
     leptos::mount::mount_to_body(|| {
+        let l = crate::i18n::provide_i18n().get_locale_untracked();
         view! {
             <main id="main" class="sign-in">
-                <h1>"Billing Resources"</h1>
+                <h1>{td_string!(l, app_title)}</h1>
                 <div class="error-alert" role="alert">
-                    <p>"The billing service cannot be reached. Check your connection, then try again."</p>
-                    <button type="button" class="btn" on:click=|_| { let _ = window().location().reload(); }>"Try again"</button>
+                    <p>{td_string!(l, offline_message)}</p>
+                    <button type="button" class="btn" on:click=|_| { let _ = window().location().reload(); }>{td_string!(l, try_again)}</button>
                 </div>
             </main>
         }

@@ -151,7 +151,7 @@ async fn export_csv_and_next_reminders() {
     click(&get(&h.root, "button", "Export CSV").await).await;
     wait_text(
         &h.root,
-        "Exported 7 row(s) to billing-resources-pay-as-you-go.csv.",
+        "Exported 7 rows to billing-resources-pay-as-you-go.csv.",
     )
     .await;
     drop(h);

@@ -229,13 +229,24 @@ async fn server_refusal_is_shown_when_it_disagrees() {
     wait_text(&h.root, "You may enable postpaid now.").await;
     click(&switch(&h).await).await;
     let dialog = get(&h.root, "dialog", "Turn postpaid billing on?").await;
-    h.store.fail_next(Failure::Error(ApiError::new(
-        ErrorCode::RequestLimitExceeded,
-        "Postpaid can be enabled once per hour; next allowed at 2026-11-29 12:40:00 UTC.",
-    )));
+    h.store.fail_next(Failure::Error(ApiError {
+        code: ErrorCode::RequestLimitExceeded,
+        message: "Postpaid can be enabled once per hour; next allowed at 2026-11-29 12:40:00 UTC."
+            .into(),
+        next_allowed_at: Some(t0() + chrono::Duration::minutes(40)),
+    }));
     click(&get(&dialog, "button", "Turn on").await).await;
     let alert = get(&dialog, "alert", "once per hour").await;
     assert!(text(&alert).contains("RequestLimitExceeded"));
+    // Worded from the code and its NextAllowedAt, not the server's text.
+    assert!(
+        text(&alert).contains(&billing_console::format::instant(
+            t0() + chrono::Duration::minutes(40)
+        )),
+        "{}",
+        text(&alert)
+    );
+    assert!(!text(&alert).contains("next allowed at"));
     assert!(!checked(&switch(&h).await), "nothing changed");
 }
 

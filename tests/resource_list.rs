@@ -165,7 +165,7 @@ async fn banners_name_counts_and_link_to_filtered_lists() {
         .query_selector("[data-banner=expired]")
         .unwrap()
         .unwrap();
-    assert!(text(&expired).contains("2 resources are expired"));
+    assert!(text(&expired).contains("2 resources expired in the last 30 days"));
     let isolated = h
         .root
         .query_selector("[data-banner=isolated]")
@@ -373,7 +373,10 @@ async fn error_state_retry_and_keeps_what_was_on_screen() {
     )));
     click(&get(&h.root, "button", "Exhausted (1)").await).await;
     let alert = get(&h.root, "alert", "Could not load resources").await;
-    assert!(text(&alert).contains("The database is restarting."));
+    // Worded from the error code in the reader's language, never the
+    // server's own text.
+    assert!(text(&alert).contains("The billing service had an internal error"));
+    assert!(!text(&alert).contains("The database is restarting."));
     assert!(text(&alert).contains("InternalError"));
     assert!(
         row_with(&h.root, "Token package 2M").is_some(),
@@ -515,7 +518,7 @@ async fn knowledge_isolation_explained_and_restored_after_renewal() {
     click(&restore).await;
     let dialog = get(&h.root, "dialog", "Restore isolated knowledge?").await;
     click(&get(&dialog, "button", "Restore").await).await;
-    wait_text(&h.root, "still isolated").await;
+    wait_text(&h.root, "Still isolated").await;
     wait_for("isolated banner gone", || {
         h.root
             .query_selector("[data-banner=isolated]")

@@ -163,8 +163,8 @@ impl Transport for MockStore {
         })
     }
 
-    fn data_label(&self) -> Option<&'static str> {
-        Some("Demo data, in this browser")
+    fn is_demo(&self) -> bool {
+        true
     }
 
     fn subscribe(&self, on_change: Rc<dyn Fn()>) -> Option<Box<dyn std::any::Any>> {

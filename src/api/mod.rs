@@ -21,6 +21,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::i18n::{td_string, Locale};
+
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// What can go wrong with a call, as the screens show it.
@@ -44,15 +46,43 @@ impl ClientError {
         }
     }
 
-    /// A sentence for people.
-    pub fn message(&self) -> String {
+    /// A sentence for people, in their language, from the error's code
+    /// (never the server's English text; the code is shown beside it).
+    pub fn message(&self, l: Locale) -> String {
+        match self {
+            ClientError::Api(e) => match e.code {
+                ErrorCode::AuthFailureUnauthorizedOperation => td_string!(l, err_auth).to_string(),
+                ErrorCode::UnauthorizedOperation => td_string!(l, err_unauthorized).to_string(),
+                ErrorCode::RequestLimitExceeded => match e.next_allowed_at {
+                    Some(t) => td_string!(l, err_request_limit_at, at = crate::format::instant(t))
+                        .to_string(),
+                    None => td_string!(l, err_request_limit).to_string(),
+                },
+                ErrorCode::LimitExceeded => td_string!(l, err_limit).to_string(),
+                ErrorCode::ResourceNotFound => td_string!(l, err_not_found).to_string(),
+                ErrorCode::ResourceInsufficient => td_string!(l, err_insufficient).to_string(),
+                ErrorCode::ResourceUnavailable => td_string!(l, err_unavailable).to_string(),
+                ErrorCode::InvalidParameter
+                | ErrorCode::MissingParameter
+                | ErrorCode::InvalidParameterValue => td_string!(l, err_invalid).to_string(),
+                ErrorCode::FailedOperation => td_string!(l, err_failed).to_string(),
+                ErrorCode::FailedOperationBalanceInsufficient => {
+                    td_string!(l, err_balance).to_string()
+                }
+                ErrorCode::InternalError => td_string!(l, err_internal).to_string(),
+            },
+            ClientError::Network(_) => td_string!(l, err_network).to_string(),
+            ClientError::Timeout => td_string!(l, err_timeout).to_string(),
+            ClientError::Malformed(_) => td_string!(l, err_malformed).to_string(),
+        }
+    }
+
+    /// What went wrong underneath, for logs and bug reports (not translated).
+    pub fn detail(&self) -> String {
         match self {
             ClientError::Api(e) => e.message.clone(),
-            ClientError::Network(m) => format!("The billing service could not be reached ({m})."),
-            ClientError::Timeout => "The billing service did not answer in time.".into(),
-            ClientError::Malformed(m) => {
-                format!("The billing service sent an answer this console cannot read ({m}).")
-            }
+            ClientError::Network(m) | ClientError::Malformed(m) => m.clone(),
+            ClientError::Timeout => String::new(),
         }
     }
 
@@ -69,7 +99,7 @@ impl ClientError {
 
 impl std::fmt::Display for ClientError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code_label(), self.message())
+        write!(f, "{}: {}", self.code_label(), self.detail())
     }
 }
 
@@ -78,10 +108,9 @@ pub trait Transport {
     /// Send `action` with `body`; the answer is the JSON envelope as text.
     fn call(&self, action: &str, body: Value) -> LocalFuture<Result<String, ClientError>>;
 
-    /// What the header says about where data comes from, if anything
-    /// ("demo data, in this browser").
-    fn data_label(&self) -> Option<&'static str> {
-        None
+    /// Whether the data is demo data kept in this browser (the header says so).
+    fn is_demo(&self) -> bool {
+        false
     }
 
     /// Users a demo may switch between ("view as"), if this transport allows it.

@@ -7,6 +7,8 @@ use billing_rules::format::money;
 use billing_rules::model::ResourceKind;
 use leptos::prelude::*;
 
+use crate::i18n::{locale, td_string, Locale};
+
 use crate::state::Session;
 
 pub const DISMISS_KEY: &str = "billing-console.dismissed.discontinued-notice";
@@ -27,124 +29,116 @@ fn tab_path(kind: ResourceKind) -> &'static str {
     }
 }
 
-fn names(rs: &[ResourceRef]) -> String {
-    let mut s: Vec<String> = rs.iter().take(3).map(|r| format!("“{}”", r.name)).collect();
+fn names(rs: &[ResourceRef], l: Locale) -> String {
+    let mut s: Vec<String> = rs
+        .iter()
+        .take(3)
+        .map(|r| td_string!(l, quoted, s = r.name.clone()).to_string())
+        .collect();
     if rs.len() > 3 {
-        s.push(format!("and {} more", rs.len() - 3));
+        s.push(td_string!(l, names_more, count = rs.len() - 3).to_string());
     }
-    s.join(", ")
+    s.join(td_string!(l, names_sep))
 }
 
-fn count(n: usize) -> String {
-    if n == 1 {
-        "1 resource".into()
-    } else {
-        format!("{n} resources")
-    }
-}
-
-fn is_are(n: usize) -> &'static str {
-    if n == 1 {
-        "is"
-    } else {
-        "are"
-    }
-}
-
-/// The banners a summary calls for, most urgent first.
-pub fn banners_for(s: &Summary) -> Vec<Banner> {
+/// The banners a summary calls for, most urgent first, in language `l`.
+pub fn banners_for(s: &Summary, l: Locale) -> Vec<Banner> {
     let mut out = Vec::new();
     if let Some(a) = s.account.as_ref().filter(|a| a.is_overdue()) {
         out.push(Banner {
             key: "overdue",
             urgent: true,
-            text: format!(
-                "Your account is overdue (balance {}): services cannot be used, and postpaid cannot be enabled. Top up the balance to resume service.",
-                money(a.balance_cents, &a.currency)
-            ),
+            text: td_string!(
+                l,
+                banner_overdue,
+                balance = money(a.balance_cents, &a.currency)
+            )
+            .to_string(),
             link: None,
         });
     }
-    let mut list = |key: &'static str,
-                    urgent: bool,
-                    rs: &[ResourceRef],
-                    what: &str,
-                    query: &str,
-                    link_text: &str| {
+    // (key, urgent, resources, sentence, query, link text)
+    type Line<'a> = (
+        &'static str,
+        bool,
+        &'a [ResourceRef],
+        fn(usize, String, Locale) -> String,
+        &'static str,
+        &'static str,
+    );
+    let lines: [Line; 6] = [
+        (
+            "exhausted",
+            true,
+            &s.exhausted,
+            |n, names, l| td_string!(l, banner_exhausted, count = n, names).to_string(),
+            "status=exhausted",
+            td_string!(l, link_exhausted),
+        ),
+        (
+            "expiring-1",
+            true,
+            &s.expiring_1,
+            |n, names, l| td_string!(l, banner_expiring_1, count = n, names).to_string(),
+            "status=available&sort=expires-asc",
+            td_string!(l, link_expiring),
+        ),
+        (
+            "expired",
+            true,
+            &s.expired,
+            |n, names, l| td_string!(l, banner_expired, count = n, names).to_string(),
+            "status=expired",
+            td_string!(l, link_expired),
+        ),
+        (
+            "nearly-exhausted",
+            false,
+            &s.nearly_exhausted,
+            |n, names, l| td_string!(l, banner_nearly, count = n, names).to_string(),
+            "status=available&sort=usage-desc",
+            td_string!(l, link_usage),
+        ),
+        (
+            "expiring-7",
+            false,
+            &s.expiring_7,
+            |n, names, l| td_string!(l, banner_expiring_7, count = n, names).to_string(),
+            "status=available&sort=expires-asc",
+            td_string!(l, link_expiring),
+        ),
+        (
+            "expiring-30",
+            false,
+            &s.expiring_30,
+            |n, names, l| td_string!(l, banner_expiring_30, count = n, names).to_string(),
+            "status=available&sort=expires-asc",
+            td_string!(l, link_expiring),
+        ),
+    ];
+    for (key, urgent, rs, sentence, query, link_text) in lines {
         if let Some(first) = rs.first() {
             out.push(Banner {
                 key,
                 urgent,
-                text: format!(
-                    "{} {} {what}: {}.",
-                    count(rs.len()),
-                    is_are(rs.len()),
-                    names(rs)
-                ),
+                text: sentence(rs.len(), names(rs, l), l),
                 link: Some((
                     format!("{}?{query}", tab_path(first.kind)),
                     link_text.to_string(),
                 )),
             });
         }
-    };
-    list(
-        "exhausted",
-        true,
-        &s.exhausted,
-        "exhausted; services that rely on them stop unless postpaid billing is enabled",
-        "status=exhausted",
-        "View exhausted resources",
-    );
-    list(
-        "expiring-1",
-        true,
-        &s.expiring_1,
-        "expiring within 1 day",
-        "status=available&sort=expires-asc",
-        "View expiring resources",
-    );
-    list(
-        "expired",
-        true,
-        &s.expired,
-        "expired in the last 30 days",
-        "status=expired",
-        "View expired resources",
-    );
-    list(
-        "nearly-exhausted",
-        false,
-        &s.nearly_exhausted,
-        "nearly exhausted (over 90% used)",
-        "status=available&sort=usage-desc",
-        "View by usage",
-    );
-    list(
-        "expiring-7",
-        false,
-        &s.expiring_7,
-        "expiring within 7 days",
-        "status=available&sort=expires-asc",
-        "View expiring resources",
-    );
-    list(
-        "expiring-30",
-        false,
-        &s.expiring_30,
-        "expiring within 30 days",
-        "status=available&sort=expires-asc",
-        "View expiring resources",
-    );
+    }
     let (docs, qa) = (s.isolated_documents, s.isolated_qa_pairs);
     if docs + qa > 0 {
         out.push(Banner {
             key: "isolated",
             urgent: true,
-            text: format!(
-                "Knowledge over the capacity limit is isolated: {docs} document(s) and {qa} Q&A pair(s) are not served. Purchase or renew knowledge base capacity, then restore them by hand."
-            ),
-            link: Some(("/knowledge-base".into(), "Restore isolated knowledge".into())),
+            text: td_string!(l, banner_isolated, docs, qa).to_string(),
+            link: Some((
+                "/knowledge-base".into(),
+                td_string!(l, restore_isolated).to_string(),
+            )),
         });
     }
     out
@@ -157,6 +151,7 @@ fn storage() -> Option<web_sys::Storage> {
 #[component]
 pub fn Banners() -> impl IntoView {
     let session = expect_context::<Session>();
+    let l = locale();
     let dismissed = RwSignal::new(
         storage()
             .and_then(|s| s.get_item(DISMISS_KEY).ok().flatten())
@@ -169,10 +164,10 @@ pub fn Banners() -> impl IntoView {
         dismissed.set(true);
     };
     view! {
-        <section class="banners" aria-label="Account notices">
+        <section class="banners" aria-label=td_string!(l, banners_label)>
             {move || {
                 session.summary.get().map(|s| {
-                    banners_for(&s)
+                    banners_for(&s, l)
                         .into_iter()
                         .map(|b| {
                             let class = if b.urgent { "banner banner--urgent" } else { "banner banner--info" };
@@ -188,10 +183,8 @@ pub fn Banners() -> impl IntoView {
             }}
             <Show when=move || !dismissed.get()>
                 <div class="banner banner--notice" role="status" data-banner="discontinued">
-                    <p>
-                        "Notice: this billing resource list is being discontinued. Users who purchase packages can use the Billing Resources feature instead."
-                    </p>
-                    <button type="button" class="btn btn--small" on:click=dismiss>"Dismiss notice"</button>
+                    <p>{td_string!(l, discontinued)}</p>
+                    <button type="button" class="btn btn--small" on:click=dismiss>{td_string!(l, dismiss_notice)}</button>
                 </div>
             </Show>
         </section>

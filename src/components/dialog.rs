@@ -1,6 +1,7 @@
 //! A modal confirmation dialog: `role="dialog"`, focus moved in on open and
 //! restored on close, Tab kept inside, Escape cancels.
 
+use crate::i18n::{locale, td_string};
 use leptos::html;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -36,6 +37,7 @@ pub fn ConfirmDialog(
     #[prop(into)] on_cancel: Callback<()>,
     children: Children,
 ) -> impl IntoView {
+    let l = locale();
     let n = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let title_id = format!("dialog-title-{n}");
     let heading_id = title_id.clone();
@@ -95,13 +97,13 @@ pub fn ConfirmDialog(
                 <div class="dialog-body">{children()}</div>
                 {move || error.get().map(|e| view! {
                     <div class="error-alert" role="alert">
-                        <p>{e.message()} " " <code class="error-code">{e.code_label()}</code></p>
+                        <p>{e.message(l)} " " <code class="error-code">{e.code_label()}</code></p>
                     </div>
                 })}
                 <div class="dialog-actions">
-                    <button type="button" class="btn" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                    <button type="button" class="btn" on:click=move |_| on_cancel.run(())>{td_string!(l, cancel)}</button>
                     <button type="button" class="btn btn--primary" disabled=move || busy.get() on:click=move |_| on_confirm.run(())>
-                        {move || if busy.get() { "Working…".to_string() } else { confirm_label.clone() }}
+                        {move || if busy.get() { td_string!(l, working).to_string() } else { confirm_label.clone() }}
                     </button>
                 </div>
             </div>

@@ -1,17 +1,27 @@
 //! The badge beside an expiration time, from the rules core, ticking with
 //! the clock.
 
+use crate::i18n::{locale, td_string, Locale};
 use billing_rules::expiry::{badge, ExpiryBadge as Badge};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-pub fn badge_text(b: Badge) -> Option<(String, &'static str)> {
+pub fn badge_text(b: Badge, l: Locale) -> Option<(String, &'static str)> {
     match b {
         Badge::None => None,
-        Badge::Within30 { days } => Some((format!("Expires in {days} days"), "badge badge--30")),
-        Badge::Within7 { days } => Some((format!("Expires in {days} days"), "badge badge--7")),
-        Badge::Within1 { .. } => Some(("Expires today".into(), "badge badge--1")),
-        Badge::Expired => Some(("Expired".into(), "badge badge--expired")),
+        Badge::Within30 { days } => Some((
+            td_string!(l, badge_days, count = days).to_string(),
+            "badge badge--30",
+        )),
+        Badge::Within7 { days } => Some((
+            td_string!(l, badge_days, count = days).to_string(),
+            "badge badge--7",
+        )),
+        Badge::Within1 { .. } => Some((td_string!(l, badge_today).to_string(), "badge badge--1")),
+        Badge::Expired => Some((
+            td_string!(l, status_expired).to_string(),
+            "badge badge--expired",
+        )),
     }
 }
 
@@ -20,11 +30,14 @@ pub fn ExpiryBadge(
     expires_at: DateTime<Utc>,
     #[prop(into)] now: Signal<DateTime<Utc>>,
 ) -> impl IntoView {
+    let l = locale();
     move || {
         let b = badge(expires_at, now.get());
-        badge_text(b).map(|(text, class)| {
+        badge_text(b, l).map(|(text, class)| {
             let title = match b {
-                Badge::Within1 { hours } => format!("Less than {hours} h left"),
+                Badge::Within1 { hours } => {
+                    td_string!(l, badge_hours_left, count = hours).to_string()
+                }
                 _ => String::new(),
             };
             view! { <span class=class title=title>{text}</span> }

@@ -1,6 +1,7 @@
 //! The page header: product name, where the data comes from, who is
 //! signed in, and (on the demo store) a "view as" menu.
 
+use crate::i18n::{locale, td_string, Locale};
 use leptos::prelude::*;
 
 use crate::api::Api;
@@ -12,22 +13,17 @@ use crate::state::Session;
 pub fn Header() -> impl IntoView {
     let api = expect_context::<Api>();
     let session = expect_context::<Session>();
-    let label = api.transport().data_label();
+    let l = locale();
+    let is_demo = api.transport().is_demo();
     let demo_users = api.transport().demo_users();
 
     let who = move || {
         session.identity.get().map(|i| {
-            let role = if i.user.is_main() {
-                "Main account".to_string()
-            } else if i.user.postpaid_permission {
-                "Sub-account · Postpaid Settings permission".to_string()
-            } else {
-                "Sub-account".to_string()
-            };
+            let role = role_label(&i.user, l);
             view! {
                 <p class="identity">
                     <span class="identity-name">{i.user.name.clone()}</span>
-                    <span class="identity-meta">{format!("{} · {}", i.account_name, role)}</span>
+                    <span class="identity-meta">{td_string!(l, identity_meta, account = i.account_name.clone(), role).to_string()}</span>
                 </p>
             }
         })
@@ -39,7 +35,7 @@ pub fn Header() -> impl IntoView {
         let current = move || session.identity.get().map(|i| i.user.id).unwrap_or_default();
         view! {
             <label class="view-as">
-                "View as "
+                {td_string!(l, view_as)} " "
                 <select
                     prop:value=current
                     on:change=move |ev| {
@@ -67,14 +63,15 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="page-header">
             <div class="brand">
-                <h1>"Billing Resources"</h1>
-                {label.map(|l| view! { <span class="data-label">{l}</span> })}
+                <h1>{td_string!(l, app_title)}</h1>
+                {is_demo.then(|| view! { <span class="data-label">{td_string!(l, demo_data)}</span> })}
             </div>
             <div class="header-end">
                 <Show when=move || session.live.get()>
-                    <span class="live" title="Usage, notices and settings update as they change">"● Live"</span>
+                    <span class="live" title=td_string!(l, live_title)>{td_string!(l, live)}</span>
                 </Show>
                 <NotificationBell/>
+                <LanguagePicker/>
                 <ZonePicker/>
                 {who}
                 {switcher}
@@ -89,14 +86,67 @@ pub fn Header() -> impl IntoView {
                                     Err(e) => session.error.set(Some(e)),
                                 }
                             });
-                        }>"Sign out"</button>
+                        }>{td_string!(l, sign_out)}</button>
                     }
                 })}
                 <Show when=move || session.is_main()>
-                    <a class="header-link" href="/permissions">"User permissions"</a>
+                    <a class="header-link" href="/permissions">{td_string!(l, header_permissions)}</a>
                 </Show>
             </div>
         </header>
+    }
+}
+
+/// "Main account", "Sub-account · Postpaid Settings permission", "Sub-account".
+pub fn role_label(u: &billing_rules::model::User, l: Locale) -> String {
+    if u.is_main() {
+        td_string!(l, role_main)
+    } else if u.postpaid_permission {
+        td_string!(l, role_sub_granted)
+    } else {
+        td_string!(l, role_sub)
+    }
+    .to_string()
+}
+
+/// The console's language: follows the browser until picked here, then
+/// remembered. Each language is named in itself.
+#[component]
+fn LanguagePicker() -> impl IntoView {
+    let l = locale();
+    let choose = crate::i18n::chooser();
+    view! {
+        <label class="lang-picker">
+            {td_string!(l, language)} " "
+            <select
+                id="language-picker"
+                on:change=move |ev| {
+                    if let Some(chosen) = crate::i18n::from_slug(&event_target_value(&ev)) {
+                        choose(chosen);
+                        // The frame is drawn again in the new language: keep
+                        // keyboard focus on this menu.
+                        leptos::task::spawn_local(async {
+                            leptos::task::tick().await;
+                            if let Some(el) = document().get_element_by_id("language-picker") {
+                                use wasm_bindgen::JsCast;
+                                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                                    let _ = el.focus();
+                                }
+                            }
+                        });
+                    }
+                }
+            >
+                {crate::i18n::LOCALES
+                    .into_iter()
+                    .map(|o| view! {
+                        <option value=crate::i18n::slug(o) lang=crate::i18n::html_lang(o) selected=o == l>
+                            {crate::i18n::native_name(o)}
+                        </option>
+                    })
+                    .collect_view()}
+            </select>
+        </label>
     }
 }
 
@@ -119,17 +169,20 @@ pub fn restore_display_zone() {
 fn ZonePicker() -> impl IntoView {
     let session = expect_context::<Session>();
     let current = RwSignal::new(display_zone());
-    let label = |z: DisplayZone| match z {
-        DisplayZone::Browser => format!(
-            "This browser ({})",
-            zone_label(DisplayZone::Browser.offset_at(crate::clock::browser_now()))
-        ),
-        DisplayZone::Utc8 => "UTC+8 (platform)".to_string(),
-        DisplayZone::Utc => "UTC".to_string(),
+    let l = locale();
+    let label = move |z: DisplayZone| match z {
+        DisplayZone::Browser => td_string!(
+            l,
+            zone_browser,
+            zone = zone_label(DisplayZone::Browser.offset_at(crate::clock::browser_now()))
+        )
+        .to_string(),
+        DisplayZone::Utc8 => td_string!(l, zone_utc8).to_string(),
+        DisplayZone::Utc => td_string!(l, zone_utc).to_string(),
     };
     view! {
         <label class="zone-picker">
-            "Time zone "
+            {td_string!(l, zone)} " "
             <select
                 prop:value=move || current.get().slug()
                 on:change=move |ev| {

@@ -1,6 +1,7 @@
 //! Knowledge base capacity at a glance: characters used of available, what
 //! is isolated and what to do about it, and the Restore action.
 
+use crate::i18n::{locale, td_string};
 use billing_rules::format::grouped;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,6 +15,7 @@ use crate::state::{load_on_change, Session};
 pub fn KnowledgePanel() -> impl IntoView {
     let api = expect_context::<Api>();
     let session = expect_context::<Session>();
+    let l = locale();
     let open = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let action_error = RwSignal::new(None::<ClientError>);
@@ -35,10 +37,15 @@ pub fn KnowledgePanel() -> impl IntoView {
             match api.restore_knowledge().await {
                 Ok(r) => {
                     open.set(false);
-                    outcome.set(Some(format!(
-                        "Restored {} item(s); {} still isolated.",
-                        r.restored_items, r.still_isolated
-                    )));
+                    outcome.set(Some(
+                        td_string!(
+                            l,
+                            kb_restored,
+                            restored = r.restored_items,
+                            left = r.still_isolated
+                        )
+                        .to_string(),
+                    ));
                     session.changed();
                 }
                 Err(e) => action_error.set(Some(e)),
@@ -49,29 +56,31 @@ pub fn KnowledgePanel() -> impl IntoView {
 
     view! {
         <section class="knowledge-panel" aria-labelledby="kb-usage-title">
-            <h2 id="kb-usage-title">"Knowledge base usage"</h2>
-            {move || error.get().map(|e| view! { <ErrorAlert context="Could not load knowledge usage" error=e/> })}
+            <h2 id="kb-usage-title">{td_string!(l, kb_title)}</h2>
+            {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, kb_load_failed) error=e/> })}
             {move || usage.get().map(|u| {
                 let isolated = u.isolated_documents + u.isolated_qa_pairs;
                 let blocked = u.restore_blocked.clone();
-                let reason = blocked.as_ref().map(|b| b.message.clone());
+                // Why restoring is blocked, from the refusal's code.
+                let reason = blocked.as_ref().map(|b| match b.code {
+                    billing_rules::ErrorCode::ResourceNotFound => td_string!(l, kb_blocked_none).to_string(),
+                    billing_rules::ErrorCode::ResourceInsufficient => td_string!(l, kb_blocked_capacity).to_string(),
+                    _ => ClientError::Api(b.clone()).message(l),
+                });
                 view! {
                     <dl class="kb-figures">
-                        <div><dt>"Characters used"</dt><dd>{grouped(u.used_char_size)}</dd></div>
-                        <div><dt>"Characters available"</dt><dd>{grouped(u.available_char_size)}</dd></div>
-                        <div><dt>"Isolated documents"</dt><dd>{u.isolated_documents}</dd></div>
-                        <div><dt>"Isolated Q&A pairs"</dt><dd>{u.isolated_qa_pairs}</dd></div>
+                        <div><dt>{td_string!(l, kb_used)}</dt><dd>{grouped(u.used_char_size)}</dd></div>
+                        <div><dt>{td_string!(l, kb_available)}</dt><dd>{grouped(u.available_char_size)}</dd></div>
+                        <div><dt>{td_string!(l, kb_iso_docs)}</dt><dd>{u.isolated_documents}</dd></div>
+                        <div><dt>{td_string!(l, kb_iso_qa)}</dt><dd>{u.isolated_qa_pairs}</dd></div>
                     </dl>
                     {(isolated > 0).then(|| view! {
                         <p class="kb-explain">
-                            {format!(
-                                "{} characters of knowledge exceed the capacity and are isolated (not used in answers). Purchase or renew capacity, then restore them here; restoring brings back the oldest items that fit.",
-                                grouped(u.exceed_char_size)
-                            )}
+                            {td_string!(l, kb_exceed, count = u.exceed_char_size, chars = grouped(u.exceed_char_size)).to_string()}
                         </p>
                     })}
                     {(isolated == 0).then(|| view! {
-                        <p class="kb-explain">"No knowledge is isolated. When capacity expires, knowledge over the remaining limit is isolated automatically: renew in advance."</p>
+                        <p class="kb-explain">{td_string!(l, kb_none_isolated)}</p>
                     })}
                     <button
                         type="button"
@@ -80,29 +89,30 @@ pub fn KnowledgePanel() -> impl IntoView {
                         aria-describedby="kb-restore-reason"
                         on:click=move |_| { action_error.set(None); open.set(true); }
                     >
-                        "Restore isolated knowledge"
+                        {td_string!(l, restore_isolated)}
                     </button>
                     <p id="kb-restore-reason" class="hint">
-                        {reason.unwrap_or_else(|| format!("{} isolated item(s) fit the free capacity and can be restored.", u.restorable_items))}
+                        {reason.unwrap_or_else(|| td_string!(l, kb_restorable, count = u.restorable_items).to_string())}
                     </p>
                 }
             })}
             {move || outcome.get().map(|o| view! { <p role="status" class="outcome">{o}</p> })}
             <Show when=move || open.get()>
                 <ConfirmDialog
-                    title="Restore isolated knowledge?"
-                    confirm_label="Restore"
+                    title=td_string!(l, kb_dialog_title)
+                    confirm_label=td_string!(l, kb_confirm)
                     busy=busy
                     error=action_error
                     on_confirm=confirm
                     on_cancel=move |()| open.set(false)
                 >
                     <p>
-                        {move || usage.get().map(|u| format!(
-                            "{} of the {} isolated item(s) fit the free capacity and will be served again. Items that do not fit stay isolated.",
-                            u.restorable_items,
-                            u.isolated_documents + u.isolated_qa_pairs
-                        ))}
+                        {move || usage.get().map(|u| td_string!(
+                            l,
+                            kb_dialog_body,
+                            fit = u.restorable_items,
+                            total = u.isolated_documents + u.isolated_qa_pairs
+                        ).to_string())}
                     </p>
                 </ConfirmDialog>
             </Show>

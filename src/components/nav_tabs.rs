@@ -1,16 +1,26 @@
 //! The tabs of the console: links that behave as a WAI-ARIA tablist
 //! (arrow keys, Home and End move between them; one tab stop).
 
+use crate::i18n::{locale, td_string, Locale};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use wasm_bindgen::JsCast;
 
-pub const TABS: [(&str, &str); 4] = [
-    ("/pay-as-you-go", "Pay-As-You-Go Resources"),
-    ("/concurrency", "Concurrency Resources"),
-    ("/knowledge-base", "Knowledge Base Capacity"),
-    ("/postpaid", "Postpaid Settings"),
+pub const TABS: [&str; 4] = [
+    "/pay-as-you-go",
+    "/concurrency",
+    "/knowledge-base",
+    "/postpaid",
 ];
+
+pub fn tab_label(path: &str, l: Locale) -> &'static str {
+    match path {
+        "/concurrency" => td_string!(l, tab_concurrency),
+        "/knowledge-base" => td_string!(l, tab_kb),
+        "/postpaid" => td_string!(l, tab_postpaid),
+        _ => td_string!(l, tab_payg),
+    }
+}
 
 pub fn tab_id(path: &str) -> String {
     format!("tab{}", path.replace('/', "-"))
@@ -22,7 +32,7 @@ pub fn NavTabs() -> impl IntoView {
     let navigate = use_navigate();
     let selected = Memo::new(move |_| {
         let p = location.pathname.get();
-        TABS.iter().position(|(path, _)| p == *path)
+        TABS.iter().position(|path| p == *path)
     });
 
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
@@ -35,7 +45,7 @@ pub fn NavTabs() -> impl IntoView {
             _ => return,
         };
         ev.prevent_default();
-        let path = TABS[next].0;
+        let path = TABS[next];
         // Keep the tab's own query (filters) only for the tab already open.
         navigate(path, Default::default());
         if let Some(el) = document().get_element_by_id(&tab_id(path)) {
@@ -45,13 +55,14 @@ pub fn NavTabs() -> impl IntoView {
         }
     };
 
+    let l = locale();
     view! {
-        <nav class="tabs" aria-label="Billing resources">
-            <div role="tablist" aria-label="Billing resources" on:keydown=on_key>
+        <nav class="tabs" aria-label=td_string!(l, tabs_label)>
+            <div role="tablist" aria-label=td_string!(l, tabs_label) on:keydown=on_key>
                 {TABS
                     .iter()
                     .enumerate()
-                    .map(|(i, (path, label))| {
+                    .map(|(i, path)| {
                         let is_sel = move || selected.get() == Some(i) || (selected.get().is_none() && i == 0);
                         view! {
                             <a
@@ -63,7 +74,7 @@ pub fn NavTabs() -> impl IntoView {
                                 tabindex=move || if is_sel() { "0" } else { "-1" }
                                 class="tab"
                             >
-                                {*label}
+                                {tab_label(path, l)}
                             </a>
                         }
                     })

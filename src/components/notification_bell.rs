@@ -2,6 +2,7 @@
 //! screen readers) and a panel of notices, newest first, each linked to its
 //! resource; mark one or all read.
 
+use crate::i18n::{locale, td_string, Locale};
 use billing_rules::api::{MarkNoticesReadRequest, NoticeView, NoticesRequest};
 use billing_rules::reminders::Notice;
 use leptos::prelude::*;
@@ -12,13 +13,12 @@ use crate::components::error_alert::ErrorAlert;
 use crate::format::instant;
 use crate::state::{load_on_change, Session};
 
-pub fn notice_text(n: &Notice) -> String {
+pub fn notice_text(n: &Notice, l: Locale) -> String {
     match n {
-        Notice::NearlyExhausted => "Nearly exhausted (over 90% used)".into(),
-        Notice::Exhausted => "Exhausted (100% used)".into(),
-        Notice::ExpiringSoon { days: 1 } => "Expires within 1 day".into(),
-        Notice::ExpiringSoon { days } => format!("Expires within {days} days"),
-        Notice::Expired => "Expired".into(),
+        Notice::NearlyExhausted => td_string!(l, notice_nearly).to_string(),
+        Notice::Exhausted => td_string!(l, notice_exhausted).to_string(),
+        Notice::ExpiringSoon { days } => td_string!(l, notice_expiring, count = *days).to_string(),
+        Notice::Expired => td_string!(l, status_expired).to_string(),
     }
 }
 
@@ -38,6 +38,7 @@ fn link(n: &NoticeView) -> String {
 pub fn NotificationBell() -> impl IntoView {
     let api = expect_context::<Api>();
     let session = expect_context::<Session>();
+    let l = locale();
     let open = RwSignal::new(false);
 
     let (page, error) = {
@@ -72,9 +73,8 @@ pub fn NotificationBell() -> impl IntoView {
     };
     let unread = move || page.with(|p| p.as_ref().map(|p| p.unread_count).unwrap_or(0));
     let label = move || match unread() {
-        0 => "Notifications, none unread".to_string(),
-        1 => "Notifications, 1 unread".to_string(),
-        n => format!("Notifications, {n} unread"),
+        0 => td_string!(l, bell_none).to_string(),
+        n => td_string!(l, bell_unread, count = n).to_string(),
     };
 
     view! {
@@ -99,23 +99,23 @@ pub fn NotificationBell() -> impl IntoView {
                 <section
                     id="notification-panel"
                     class="notification-panel"
-                    aria-label="Notification Center"
+                    aria-label=td_string!(l, notification_center)
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }
                 >
                     <div class="panel-head">
-                        <h2>"Notifications"</h2>
+                        <h2>{td_string!(l, notifications)}</h2>
                         <button type="button" class="btn btn--small" disabled=move || unread() == 0 on:click=mark_all>
-                            "Mark all read"
+                            {td_string!(l, mark_all_read)}
                         </button>
                     </div>
-                    {move || error.get().map(|e| view! { <ErrorAlert context="Could not load notifications" error=e/> })}
+                    {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, notices_load_failed) error=e/> })}
                     <ul class="notice-list">
                         {move || {
                             let mut items = page.get().map(|p| p.items).unwrap_or_default();
                             // Newest first for reading; the API puts unread first.
                             items.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
                             if items.is_empty() {
-                                return view! { <li class="empty">"No notifications."</li> }.into_any();
+                                return view! { <li class="empty">{td_string!(l, no_notifications)}</li> }.into_any();
                             }
                             items
                                 .into_iter()
@@ -123,16 +123,17 @@ pub fn NotificationBell() -> impl IntoView {
                                     let id = n.id.clone();
                                     let href = link(&n);
                                     let read = n.read;
-                                    let title = format!("{}: “{}”", notice_text(&n.notice), n.resource_name);
-                                    let mark_label = format!("Mark read: {title}");
+                                    let title = td_string!(l, notice_title, what = notice_text(&n.notice, l), name = n.resource_name.clone()).to_string();
+                                    let mark_label = td_string!(l, mark_read_label, title = title.clone()).to_string();
+                                    let when = if read { td_string!(l, notice_when_read, at = instant(n.at)).to_string() } else { instant(n.at) };
                                     view! {
                                         <li class=if read { "notice notice--read" } else { "notice notice--unread" }>
                                             <a href=href on:click=move |_| open.set(false)>{title}</a>
-                                            <span class="hint">{format!("{}{}", instant(n.at), if read { " · read" } else { "" })}</span>
+                                            <span class="hint">{when}</span>
                                             {(!read).then(|| view! {
                                                 <button type="button" class="btn btn--small" aria-label=mark_label
                                                     on:click=move |_| mark.run(MarkNoticesReadRequest { notice_ids: vec![id.clone()], all: false })>
-                                                    "Mark read"
+                                                    {td_string!(l, mark_read)}
                                                 </button>
                                             })}
                                         </li>

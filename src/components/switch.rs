@@ -1,5 +1,6 @@
 //! An on/off switch with `role="switch"` and `aria-checked`.
 
+use crate::i18n::{locale, td_string};
 use leptos::prelude::*;
 
 #[component]
@@ -14,6 +15,7 @@ pub fn Switch(
     described_by: Option<String>,
     #[prop(into)] on_toggle: Callback<()>,
 ) -> impl IntoView {
+    let l = locale();
     view! {
         <button
             type="button"
@@ -28,7 +30,7 @@ pub fn Switch(
             <span class="switch-track" aria-hidden="true">
                 <span class="switch-thumb"></span>
             </span>
-            <span class="switch-text" aria-hidden="true">{move || if checked.get() { "On" } else { "Off" }}</span>
+            <span class="switch-text" aria-hidden="true">{move || if checked.get() { td_string!(l, on) } else { td_string!(l, off) }}</span>
         </button>
     }
 }

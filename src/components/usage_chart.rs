@@ -1,8 +1,9 @@
 //! Usage history as an inline SVG bar chart (no charting JavaScript), with
 //! axes and labels, a spoken summary, and a table for screen readers.
 
+use crate::i18n::{locale, td_string, Locale};
 use billing_rules::api::UsageHistoryRequest;
-use billing_rules::format::{compact, grouped};
+use billing_rules::format::grouped;
 use billing_rules::model::{ResourceKind, Tab};
 use billing_rules::notify::Granularity;
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use leptos::prelude::*;
 
 use crate::api::Api;
 use crate::components::error_alert::ErrorAlert;
-use crate::format::{instant, unit_name};
+use crate::format::{amount_short, instant, unit_name};
 use crate::state::{load_on_change, Session};
 
 const W: f64 = 640.0;
@@ -28,12 +29,12 @@ fn label(x: i64, g: Granularity) -> String {
     }
 }
 
-fn what(kind: ResourceKind) -> &'static str {
+fn what(kind: ResourceKind, l: Locale) -> &'static str {
     match kind {
-        ResourceKind::TokenPackage => "Tokens used",
-        ResourceKind::SearchPackage => "Search calls",
-        ResourceKind::ConcurrencyQuota => "Peak concurrent requests",
-        ResourceKind::KnowledgeCapacity => "Characters",
+        ResourceKind::TokenPackage => td_string!(l, chart_tokens),
+        ResourceKind::SearchPackage => td_string!(l, chart_search),
+        ResourceKind::ConcurrencyQuota => td_string!(l, chart_concurrency),
+        ResourceKind::KnowledgeCapacity => td_string!(l, chart_chars),
     }
 }
 
@@ -41,6 +42,7 @@ fn what(kind: ResourceKind) -> &'static str {
 pub fn UsageChart(tab: Tab) -> impl IntoView {
     let api = expect_context::<Api>();
     let _session = expect_context::<Session>();
+    let l = locale();
     let kinds: Vec<ResourceKind> = tab.kinds().to_vec();
     let kind = RwSignal::new(kinds[0]);
     let gran = RwSignal::new(Granularity::Day);
@@ -59,16 +61,15 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
             let max = h.points.iter().map(|p| p.y).max().unwrap_or(0).max(1);
             let total: u64 = h.points.iter().map(|p| p.y).sum();
             let peak = h.points.iter().max_by_key(|p| p.y).copied();
-            let unit = unit_name(h.kind.unit(), 2);
-            let period = match g {
-                Granularity::Day => "per day, last 30 days",
-                Granularity::Hour => "per hour, last 48 hours",
+            let unit = unit_name(h.kind.unit(), 2, l);
+            let title = match g {
+                Granularity::Day => td_string!(l, chart_title_day, what = what(h.kind, l)).to_string(),
+                Granularity::Hour => td_string!(l, chart_title_hour, what = what(h.kind, l)).to_string(),
             };
-            let title = format!("{} {period}", what(h.kind));
             let summary = match (h.kind, peak) {
-                (_, None) => "No usage recorded.".to_string(),
-                (ResourceKind::ConcurrencyQuota, Some(p)) => format!("Highest peak {} {unit} at {}.", grouped(p.y), label(p.x, g)),
-                (_, Some(p)) => format!("Total {} {unit}; highest {} at {}.", grouped(total), grouped(p.y), label(p.x, g)),
+                (_, None) => td_string!(l, no_usage).to_string(),
+                (ResourceKind::ConcurrencyQuota, Some(p)) => td_string!(l, peak_summary, peak = grouped(p.y), unit = unit.clone(), at = label(p.x, g)).to_string(),
+                (_, Some(p)) => td_string!(l, total_summary, total = grouped(total), unit = unit.clone(), peak = grouped(p.y), at = label(p.x, g)).to_string(),
             };
             let n = h.points.len().max(1) as f64;
             let bw = (W - LEFT) / n;
@@ -100,22 +101,24 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
                 .map(|p| view! { <tr><td>{label(p.x, g)}</td><td>{grouped(p.y)}</td></tr> })
                 .collect_view();
             let zone = crate::format::zone_label(crate::format::offset_at(crate::clock::browser_now()));
+            let aria = td_string!(l, chart_aria, title = title.clone(), summary = summary.clone()).to_string();
+            let caption = td_string!(l, chart_caption, title = title.clone(), zone, summary).to_string();
             view! {
                 <figure class="chart">
-                    <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=format!("{title}. {summary}") preserveAspectRatio="none">
+                    <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=aria preserveAspectRatio="none">
                         <line class="axis" x1=LEFT y1="0" x2=LEFT y2=H - BOTTOM></line>
                         <line class="axis" x1=LEFT y1=H - BOTTOM x2=W y2=H - BOTTOM></line>
-                        <text class="axis-label" x=LEFT - 6.0 y="12" text-anchor="end">{compact(max)}</text>
+                        <text class="axis-label" x=LEFT - 6.0 y="12" text-anchor="end">{amount_short(max, l)}</text>
                         <text class="axis-label" x=LEFT - 6.0 y=H - BOTTOM text-anchor="end">"0"</text>
                         {bars}
                         {ticks}
                     </svg>
-                    <figcaption>{format!("{title} ({zone}). {summary}")}</figcaption>
+                    <figcaption>{caption}</figcaption>
                     <details>
-                        <summary>"Show as table"</summary>
+                        <summary>{td_string!(l, show_table)}</summary>
                         <table class="chart-table">
                             <caption>{title.clone()}</caption>
-                            <thead><tr><th scope="col">{if g == Granularity::Day { "Day" } else { "Hour" }}</th><th scope="col">{unit}</th></tr></thead>
+                            <thead><tr><th scope="col">{if g == Granularity::Day { td_string!(l, col_day) } else { td_string!(l, col_hour) }}</th><th scope="col">{unit}</th></tr></thead>
                             <tbody>{rows}</tbody>
                         </table>
                     </details>
@@ -126,26 +129,26 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
 
     view! {
         <section class="usage-history" aria-labelledby=format!("history-{}", tab.slug())>
-            <h3 id=format!("history-{}", tab.slug())>"Usage history"</h3>
+            <h3 id=format!("history-{}", tab.slug())>{td_string!(l, usage_history)}</h3>
             <div class="toolbar">
                 {(kinds.len() > 1).then(|| view! {
-                    <div role="group" aria-label="Resource type" class="filters">
+                    <div role="group" aria-label=td_string!(l, resource_type) class="filters">
                         {kinds.iter().map(|k| {
                             let k = *k;
                             view! {
                                 <button type="button" class="filter" aria-pressed=move || if kind.get() == k { "true" } else { "false" } on:click=move |_| kind.set(k)>
-                                    {what(k)}
+                                    {what(k, l)}
                                 </button>
                             }
                         }).collect_view()}
                     </div>
                 })}
-                <div role="group" aria-label="Period" class="filters">
-                    <button type="button" class="filter" aria-pressed=move || if gran.get() == Granularity::Day { "true" } else { "false" } on:click=move |_| gran.set(Granularity::Day)>"Daily, 30 days"</button>
-                    <button type="button" class="filter" aria-pressed=move || if gran.get() == Granularity::Hour { "true" } else { "false" } on:click=move |_| gran.set(Granularity::Hour)>"Hourly, 48 hours"</button>
+                <div role="group" aria-label=td_string!(l, period) class="filters">
+                    <button type="button" class="filter" aria-pressed=move || if gran.get() == Granularity::Day { "true" } else { "false" } on:click=move |_| gran.set(Granularity::Day)>{td_string!(l, daily)}</button>
+                    <button type="button" class="filter" aria-pressed=move || if gran.get() == Granularity::Hour { "true" } else { "false" } on:click=move |_| gran.set(Granularity::Hour)>{td_string!(l, hourly)}</button>
                 </div>
             </div>
-            {move || error.get().map(|e| view! { <ErrorAlert context="Could not load usage history" error=e/> })}
+            {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, history_load_failed) error=e/> })}
             {chart}
         </section>
     }

@@ -1,6 +1,7 @@
 //! User Permissions (main account only): grant or withdraw the "Postpaid
 //! Settings" permission per sub-account.
 
+use crate::i18n::{locale, td_string};
 use billing_rules::api::ModifyPermissionRequest;
 use billing_rules::model::User;
 use leptos::prelude::*;
@@ -16,6 +17,7 @@ use crate::state::{load_on_change, Session};
 pub fn PermissionsPage() -> impl IntoView {
     let api = expect_context::<Api>();
     let session = expect_context::<Session>();
+    let l = locale();
     let pending = RwSignal::new(None::<User>);
     let busy = RwSignal::new(false);
     let action_error = RwSignal::new(None::<ClientError>);
@@ -46,15 +48,11 @@ pub fn PermissionsPage() -> impl IntoView {
             };
             match api.set_permission(&req).await {
                 Ok(after) => {
-                    outcome.set(Some(format!(
-                        "{} {} the “Postpaid Settings” permission.",
-                        after.name,
-                        if after.postpaid_permission {
-                            "now holds"
-                        } else {
-                            "no longer holds"
-                        }
-                    )));
+                    outcome.set(Some(if after.postpaid_permission {
+                        td_string!(l, perm_granted_now, name = after.name.clone()).to_string()
+                    } else {
+                        td_string!(l, perm_withdrawn_now, name = after.name.clone()).to_string()
+                    }));
                     pending.set(None);
                     session.changed();
                 }
@@ -66,27 +64,25 @@ pub fn PermissionsPage() -> impl IntoView {
 
     view! {
         <section class="permissions" aria-labelledby="perm-title">
-            <h2 id="perm-title">"User Permissions"</h2>
+            <h2 id="perm-title">{td_string!(l, perm_title)}</h2>
             {move || match session.identity.get() {
-                None => view! { <p role="status">"Loading…"</p> }.into_any(),
+                None => view! { <p role="status">{td_string!(l, loading)}</p> }.into_any(),
                 Some(i) if !i.user.is_main() => view! {
                     <div class="notice" role="status">
-                        <p><strong>"Only the main account can manage permissions."</strong></p>
-                        <p>"You are signed in as a sub-account. Ask the main account holder if you need the “Postpaid Settings” permission."</p>
+                        <p><strong>{td_string!(l, perm_main_only)}</strong></p>
+                        <p>{td_string!(l, perm_sub_explain)}</p>
                     </div>
                 }.into_any(),
                 Some(_) => view! {
-                    <p class="intro">
-                        "Sub-accounts cannot change Postpaid Settings by default. Grant the “Postpaid Settings” permission to the sub-accounts that should be able to."
-                    </p>
-                    {move || error.get().map(|e| view! { <ErrorAlert context="Could not load sub-accounts" error=e on_retry=Callback::new(move |()| session.changed())/> })}
+                    <p class="intro">{td_string!(l, perm_intro)}</p>
+                    {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, perm_load_failed) error=e on_retry=Callback::new(move |()| session.changed())/> })}
                     {move || subs.get().map(|list| view! {
                         <table class="perm-table">
-                            <thead><tr><th scope="col">"Sub-account"</th><th scope="col">"Postpaid Settings permission"</th></tr></thead>
+                            <thead><tr><th scope="col">{td_string!(l, col_sub)}</th><th scope="col">{td_string!(l, col_perm)}</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|u| {
                                     let granted = u.postpaid_permission;
-                                    let label = format!("Postpaid Settings permission for {}", u.name);
+                                    let label = td_string!(l, perm_switch_label, name = u.name.clone()).to_string();
                                     let u2 = u.clone();
                                     view! {
                                         <tr>
@@ -112,18 +108,14 @@ pub fn PermissionsPage() -> impl IntoView {
                 let grant = !u.postpaid_permission;
                 view! {
                     <ConfirmDialog
-                        title=if grant { format!("Grant “Postpaid Settings” to {}?", u.name) } else { format!("Withdraw “Postpaid Settings” from {}?", u.name) }
-                        confirm_label=if grant { "Grant" } else { "Withdraw" }
+                        title=if grant { td_string!(l, grant_title, name = u.name.clone()).to_string() } else { td_string!(l, withdraw_title, name = u.name.clone()).to_string() }
+                        confirm_label=if grant { td_string!(l, grant) } else { td_string!(l, withdraw) }
                         busy=busy
                         error=action_error
                         on_confirm=confirm
                         on_cancel=move |()| pending.set(None)
                     >
-                        <p>{if grant {
-                            "They will be able to turn postpaid billing on and off for the whole account, which can incur charges."
-                        } else {
-                            "They will see postpaid settings read-only and can no longer change them."
-                        }}</p>
+                        <p>{if grant { td_string!(l, grant_body) } else { td_string!(l, withdraw_body) }}</p>
                     </ConfirmDialog>
                 }
             })}

@@ -2,6 +2,7 @@
 //! refusal is derived from the rules core and named; the server's own
 //! refusal is still shown when it disagrees.
 
+use crate::i18n::{locale, td_string, Locale};
 use billing_rules::format::money;
 use billing_rules::postpaid::{check_change, Refusal};
 use leptos::prelude::*;
@@ -15,11 +16,11 @@ use crate::components::switch::Switch;
 use crate::format::{duration_words, instant};
 use crate::state::{load_on_change, Session};
 
-fn on_off(b: bool) -> &'static str {
+fn on_off(b: bool, l: Locale) -> &'static str {
     if b {
-        "On"
+        td_string!(l, on)
     } else {
-        "Off"
+        td_string!(l, off)
     }
 }
 
@@ -29,6 +30,7 @@ pub fn PostpaidPage() -> impl IntoView {
     let clock = expect_context::<Clock>();
     let session = expect_context::<Session>();
     let now = clock.signal();
+    let l = locale();
     let dialog = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let action_error = RwSignal::new(None::<ClientError>);
@@ -65,10 +67,9 @@ pub fn PostpaidPage() -> impl IntoView {
                     view_state.set(Some(v));
                     dialog.set(false);
                     outcome.set(Some(if want {
-                        "Postpaid billing is now on. Usage beyond your packages is billed hourly."
-                            .into()
+                        td_string!(l, postpaid_on_now).to_string()
                     } else {
-                        "Postpaid billing is now off. When packages run out, services stop.".into()
+                        td_string!(l, postpaid_off_now).to_string()
                     }));
                     session.changed();
                 }
@@ -81,31 +82,22 @@ pub fn PostpaidPage() -> impl IntoView {
     let reason = move || {
         refusal.get().map(|r| match r {
             Refusal::NotPermitted => view! {
-                <p>
-                    "You are signed in as a sub-account without the “Postpaid Settings” permission, so you can see this setting but not change it. "
-                    "The main account can grant the permission under Platform-Side User Permissions."
-                </p>
+                <p>{td_string!(l, reason_not_permitted)}</p>
             }
             .into_any(),
-            Refusal::WrongTenant => view! { <p>"This setting belongs to another account."</p> }.into_any(),
+            Refusal::WrongTenant => view! { <p>{td_string!(l, reason_wrong_tenant)}</p> }.into_any(),
             Refusal::Overdue { balance_cents } => view! {
                 <p>
-                    {format!(
-                        "Your account is overdue (balance {}). Postpaid cannot be enabled while the account is overdue, and services cannot be used. Top up the balance, then enable postpaid.",
-                        money(balance_cents, "USD")
-                    )}
+                    {td_string!(l, reason_overdue, balance = money(balance_cents, "USD")).to_string()}
                 </p>
             }
             .into_any(),
             Refusal::Cooldown { next_allowed_at } => view! {
                 <p>
-                    {format!(
-                        "Postpaid can be enabled only once per hour. You can enable it again at {}.",
-                        instant(next_allowed_at)
-                    )}
+                    {td_string!(l, reason_cooldown, at = instant(next_allowed_at)).to_string()}
                     " "
                     <span role="timer" class="countdown">
-                        {move || format!("({} left)", duration_words((next_allowed_at - now.get()).num_seconds()))}
+                        {move || td_string!(l, countdown, left = duration_words((next_allowed_at - now.get()).num_seconds(), l)).to_string()}
                     </span>
                 </p>
             }
@@ -115,31 +107,24 @@ pub fn PostpaidPage() -> impl IntoView {
 
     view! {
         <section class="postpaid" aria-labelledby="postpaid-title">
-            <h2 id="postpaid-title">"Postpaid Settings"</h2>
-            <p class="intro">
-                "When postpaid is on, usage continues after your packages run out and is billed hourly. "
-                "It can only be enabled once per hour: to avoid disruption, do not switch it on and off frequently. "
-                "If the account is overdue, services cannot be used: watch the balance and purchase in time."
-            </p>
+            <h2 id="postpaid-title">{td_string!(l, tab_postpaid)}</h2>
+            <p class="intro">{td_string!(l, postpaid_intro)}</p>
             {move || error.get().map(|e| view! {
-                <ErrorAlert context="Could not load postpaid settings" error=e on_retry=Callback::new(move |()| session.changed())/>
+                <ErrorAlert context=td_string!(l, postpaid_load_failed) error=e on_retry=Callback::new(move |()| session.changed())/>
             })}
             {move || view_state.get().map(|v| {
-                let since = v.state.changed_at.map(|t| {
-                    format!(
-                        "Since {}{}",
-                        instant(t),
-                        v.changed_by_name.clone().map(|n| format!(", changed by {n}")).unwrap_or_default()
-                    )
+                let since = v.state.changed_at.map(|t| match v.changed_by_name.clone() {
+                    Some(name) => td_string!(l, since_by, at = instant(t), name).to_string(),
+                    None => td_string!(l, since, at = instant(t)).to_string(),
                 });
                 view! {
                     <div class="postpaid-state">
                         <p class="state-line">
-                            "Postpaid billing is "
-                            <strong>{on_off(v.state.enabled)}</strong>
-                            {since.map(|s| view! { <span class="since">{format!(". {s}.")}</span> })}
+                            {td_string!(l, postpaid_is)}
+                            <strong>{on_off(v.state.enabled, l)}</strong>
+                            {since.map(|s| view! { <span class="since">{td_string!(l, state_tail, since = s).to_string()}</span> })}
                         </p>
-                        <p>{format!("Account balance: {}", money(v.account.balance_cents, &v.account.currency))}</p>
+                        <p>{td_string!(l, balance, balance = money(v.account.balance_cents, &v.account.currency)).to_string()}</p>
                     </div>
                 }
             })}
@@ -148,7 +133,7 @@ pub fn PostpaidPage() -> impl IntoView {
                     <Switch
                         checked=enabled
                         disabled=Signal::derive(move || refusal.get().is_some())
-                        label="Postpaid billing"
+                        label=td_string!(l, switch_label)
                         described_by="postpaid-reason"
                         on_toggle=move |()| {
                             action_error.set(None);
@@ -159,9 +144,9 @@ pub fn PostpaidPage() -> impl IntoView {
                         {reason}
                         {move || (refusal.get().is_none()).then(|| view! {
                             <p>{move || if enabled.get() {
-                                "Turning postpaid off is always allowed and takes effect at once.".to_string()
+                                td_string!(l, allowed_off)
                             } else {
-                                "You may enable postpaid now.".to_string()
+                                td_string!(l, allowed_on)
                             }}</p>
                         })}
                     </div>
@@ -170,8 +155,8 @@ pub fn PostpaidPage() -> impl IntoView {
             {move || outcome.get().map(|o| view! { <p role="status" class="outcome">{o}</p> })}
             <Show when=move || dialog.get()>
                 <ConfirmDialog
-                    title=if enabled.get_untracked() { "Turn postpaid billing off?" } else { "Turn postpaid billing on?" }
-                    confirm_label=if enabled.get_untracked() { "Turn off" } else { "Turn on" }
+                    title=if enabled.get_untracked() { td_string!(l, turn_off_title) } else { td_string!(l, turn_on_title) }
+                    confirm_label=if enabled.get_untracked() { td_string!(l, turn_off) } else { td_string!(l, turn_on) }
                     busy=busy
                     error=action_error
                     on_confirm=confirm
@@ -179,40 +164,41 @@ pub fn PostpaidPage() -> impl IntoView {
                 >
                     {if enabled.get_untracked() {
                         view! {
-                            <p>"With postpaid off, when your packages run out the services that use them stop until you buy more packages or turn postpaid on again."</p>
-                            <p>"Turning it off stops postpaid charges at once. Turning it back on is limited to once per hour."</p>
+                            <p>{td_string!(l, off_body_1)}</p>
+                            <p>{td_string!(l, off_body_2)}</p>
                         }.into_any()
                     } else {
                         view! {
-                            <p>"Usage will be drawn in this order:"</p>
+                            <p>{td_string!(l, on_body_order)}</p>
                             <ol class="deduction-order">
-                                <li>"Free trial packages"</li>
-                                <li>"Purchased packages, soonest-expiring first"</li>
-                                <li>"Postpaid billing, only after all packages are used up"</li>
+                                <li>{td_string!(l, on_body_trial)}</li>
+                                <li>{td_string!(l, on_body_purchased)}</li>
+                                <li>{td_string!(l, on_body_postpaid)}</li>
                             </ol>
-                            <p>"Postpaid usage is settled hourly and charged to the account balance."</p>
-                            <p>{move || format!(
-                                "Postpaid can be enabled once per hour: after this you cannot enable it again before {}. You can turn it off at any time.",
-                                instant(now.get() + chrono::Duration::hours(1))
-                            )}</p>
+                            <p>{td_string!(l, on_body_settle)}</p>
+                            <p>{move || td_string!(
+                                l,
+                                on_body_cooldown,
+                                at = instant(now.get() + chrono::Duration::hours(1))
+                            ).to_string()}</p>
                         }.into_any()
                     }}
                 </ConfirmDialog>
             </Show>
-            <h3>"Recent changes"</h3>
+            <h3>{td_string!(l, recent_changes)}</h3>
             {move || view_state.get().map(|v| {
                 if v.history.is_empty() {
-                    view! { <p>"No changes yet."</p> }.into_any()
+                    view! { <p>{td_string!(l, no_changes)}</p> }.into_any()
                 } else {
                     view! {
                         <table class="history">
-                            <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Change"</th></tr></thead>
+                            <thead><tr><th scope="col">{td_string!(l, col_when)}</th><th scope="col">{td_string!(l, col_who)}</th><th scope="col">{td_string!(l, col_change)}</th></tr></thead>
                             <tbody>
                                 {v.history.into_iter().map(|c| view! {
                                     <tr>
                                         <td>{instant(c.at)}</td>
                                         <td>{c.by_name}</td>
-                                        <td>{format!("{} → {}", on_off(c.from), on_off(c.to))}</td>
+                                        <td>{td_string!(l, change, from = on_off(c.from, l), to = on_off(c.to, l)).to_string()}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

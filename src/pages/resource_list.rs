@@ -1,6 +1,7 @@
 //! A resource list tab: status filter with counts, search, sort and paging,
 //! all kept in the URL; usage bars, expiry badges and row actions.
 
+use crate::i18n::{locale, td_string, Locale};
 use billing_rules::api::{
     ListResourcesRequest, RenewRequest, ResourcePage, ResourceRow, SortKey, PAGE_SIZES,
 };
@@ -33,12 +34,12 @@ const FILTERS: [Option<Status>; 5] = [
     None,
 ];
 
-fn sort_label(s: SortKey) -> &'static str {
+fn sort_label(s: SortKey, l: Locale) -> &'static str {
     match s {
-        SortKey::ExpiresAsc => "Expiration, soonest first",
-        SortKey::ExpiresDesc => "Expiration, latest first",
-        SortKey::UsageDesc => "Usage, highest first",
-        SortKey::UsageAsc => "Usage, lowest first",
+        SortKey::ExpiresAsc => td_string!(l, sort_expires_asc),
+        SortKey::ExpiresDesc => td_string!(l, sort_expires_desc),
+        SortKey::UsageDesc => td_string!(l, sort_usage_desc),
+        SortKey::UsageAsc => td_string!(l, sort_usage_asc),
     }
 }
 
@@ -98,13 +99,18 @@ pub fn query_string(r: &ListResourcesRequest) -> String {
     }
 }
 
-fn empty_text(r: &ListResourcesRequest) -> String {
+fn empty_text(r: &ListResourcesRequest, l: Locale) -> String {
     if !r.search.is_empty() {
-        format!("No resources match “{}”.", r.search)
+        td_string!(l, empty_search, q = r.search.clone()).to_string()
     } else {
         match r.status {
-            None => "No resources of this type.".into(),
-            Some(s) => format!("No {} resources.", status_label(Some(s)).to_lowercase()),
+            None => td_string!(l, empty_all).to_string(),
+            Some(s) => td_string!(
+                l,
+                empty_status,
+                status = status_label(Some(s), l).to_lowercase()
+            )
+            .to_string(),
         }
     }
 }
@@ -114,6 +120,7 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
     let api = expect_context::<Api>();
     let clock = expect_context::<Clock>();
     let session = expect_context::<Session>();
+    let l = locale();
     let query = use_query_map();
     let navigate = use_navigate();
     let req = Memo::new(move |_| request_from_query(tab, &query.get()));
@@ -136,7 +143,8 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
         spawn_local(async move {
             let r = api.resources(&q).await;
             // A newer request has been sent: this answer is stale.
-            if seq.get_value() != my {
+            // (Or the page has gone: the user moved to another tab.)
+            if seq.try_get_value() != Some(my) {
                 return;
             }
             match r {
@@ -241,13 +249,17 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                 };
                 match api.renew(&req).await {
                     Ok(res) => {
-                        outcome.set(Some(format!(
-                            "Renewed “{}” until {}. Charged {}; balance {}.",
-                            res.resource.name,
-                            instant(res.resource.expires_at),
-                            money(res.charged_cents, "USD"),
-                            money(res.balance_cents, "USD")
-                        )));
+                        outcome.set(Some(
+                            td_string!(
+                                l,
+                                renewed,
+                                name = res.resource.name.clone(),
+                                until = instant(res.resource.expires_at),
+                                charged = money(res.charged_cents, "USD"),
+                                balance = money(res.balance_cents, "USD")
+                            )
+                            .to_string(),
+                        ));
                         renewing.set(None);
                         session.changed();
                     }
@@ -269,11 +281,17 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
             spawn_local(async move {
                 match fetch_all(&api, q).await {
                     Ok(rows) => {
-                        let csv = billing_rules::csv::to_csv(&rows, crate::format::offset_at);
+                        let csv = billing_rules::csv::to_csv(
+                            &rows,
+                            csv_header(l),
+                            crate::format::offset_at,
+                        );
                         let name = format!("billing-resources-{}.csv", tab.slug());
                         match download(&name, &csv) {
-                            Ok(()) => outcome
-                                .set(Some(format!("Exported {} row(s) to {name}.", rows.len()))),
+                            Ok(()) => outcome.set(Some(
+                                td_string!(l, exported, count = rows.len(), file = name.clone())
+                                    .to_string(),
+                            )),
                             Err(e) => error.set(Some(e)),
                         }
                     }
@@ -288,27 +306,27 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
         let r = row.resource.clone();
         let renewable = r.kind.is_renewable() && row.status != Status::Refunded;
         let r_for_renew = r.clone();
-        let renew_name = format!("Renew {}", r.name);
+        let renew_name = td_string!(l, renew_label, name = r.name.clone()).to_string();
         view! {
             <tr>
-                <td data-label="Name / ID">
+                <td data-label=td_string!(l, col_name)>
                     <div class="res-name">{r.name.clone()}</div>
                     <div class="res-id"><code>{r.id.clone()}</code></div>
-                    {r.model.clone().map(|m| view! { <div class="res-model">{format!("Model: {m}")}</div> })}
+                    {r.model.clone().map(|m| view! { <div class="res-model">{td_string!(l, model, model = m).to_string()}</div> })}
                 </td>
-                <td data-label="Type">{kind_label(r.kind)}</td>
-                <td data-label="Source">
-                    <span class=format!("source source--{:?}", r.source).to_lowercase()>{source_label(r.source)}</span>
+                <td data-label=td_string!(l, col_type)>{kind_label(r.kind, l)}</td>
+                <td data-label=td_string!(l, col_source)>
+                    <span class=format!("source source--{:?}", r.source).to_lowercase()>{source_label(r.source, l)}</span>
                 </td>
-                <td data-label="Status">{status_label(Some(row.status))}</td>
-                <td data-label="Usage" class="col-usage"><UsageBar resource=r.clone()/></td>
-                <td data-label="Effective">{instant(r.effective_at)}</td>
-                <td data-label="Expiration">
+                <td data-label=td_string!(l, col_status)>{status_label(Some(row.status), l)}</td>
+                <td data-label=td_string!(l, col_usage) class="col-usage"><UsageBar resource=r.clone()/></td>
+                <td data-label=td_string!(l, col_effective)>{instant(r.effective_at)}</td>
+                <td data-label=td_string!(l, col_expiration)>
                     <div>{instant(r.expires_at)}</div>
                     <ExpiryBadge expires_at=r.expires_at now=now/>
-                    {row.next_reminder.as_ref().map(|n| view! { <div class="hint next-reminder">{next_reminder_text(n)}</div> })}
+                    {row.next_reminder.as_ref().map(|n| view! { <div class="hint next-reminder">{next_reminder_text(n, l)}</div> })}
                 </td>
-                <td data-label="Actions">
+                <td data-label=td_string!(l, col_actions)>
                     {renewable.then(|| {
                         let is_main = move || session.is_main();
                         view! {
@@ -317,21 +335,21 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                                 class="btn btn--small"
                                 aria-label=renew_name.clone()
                                 disabled=move || !is_main()
-                                title=move || if is_main() { String::new() } else { "Only the main account can renew: renewal charges the account balance.".into() }
+                                title=move || if is_main() { "" } else { td_string!(l, renew_main_only_title) }
                                 on:click=move |_| {
                                     months.set(1);
                                     renew_error.set(None);
                                     renewing.set(Some(r_for_renew.clone()));
                                 }
                             >
-                                "Renew"
+                                {td_string!(l, renew)}
                             </button>
                             <Show when=move || !is_main()>
-                                <span class="hint">"Main account only"</span>
+                                <span class="hint">{td_string!(l, main_only)}</span>
                             </Show>
                         }
                     })}
-                    {(!renewable).then(|| view! { <span class="hint">"Packages are not renewable; buy another"</span> })}
+                    {(!renewable).then(|| view! { <span class="hint">{td_string!(l, not_renewable)}</span> })}
                 </td>
             </tr>
         }
@@ -346,8 +364,8 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                 .map(|s| {
                     let set_filter = set_filter.clone();
                     let label = match &counts {
-                        Some(c) => format!("{} ({})", status_label(s), c.get(s)),
-                        None => status_label(s).to_string(),
+                        Some(c) => td_string!(l, filter_count, label = status_label(s, l), count = c.get(s)).to_string(),
+                        None => status_label(s, l),
                     };
                     view! {
                         <button
@@ -365,14 +383,14 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
     };
 
     let tab_title = match tab {
-        Tab::PayAsYouGo => "Pay-As-You-Go Resources",
-        Tab::Concurrency => "Concurrency Resources",
-        Tab::KnowledgeBase => "Knowledge Base Capacity",
+        Tab::PayAsYouGo => td_string!(l, tab_payg),
+        Tab::Concurrency => td_string!(l, tab_concurrency),
+        Tab::KnowledgeBase => td_string!(l, tab_kb),
     };
     let tab_intro = match tab {
-        Tab::PayAsYouGo => "Model token packages and search service packages: usage-based, used within their validity period, and expired once it ends. Free trial packages are used first, then purchased ones, soonest-expiring first.",
-        Tab::Concurrency => "Dedicated concurrency quotas for generative models: prepaid monthly or yearly, renewable.",
-        Tab::KnowledgeBase => "Storage capacity for knowledge (documents and Q&A), in characters: prepaid monthly or yearly, renewable. When capacity expires, knowledge over the remaining limit is isolated and must be restored by hand after adding capacity — renew in advance.",
+        Tab::PayAsYouGo => td_string!(l, intro_payg),
+        Tab::Concurrency => td_string!(l, intro_concurrency),
+        Tab::KnowledgeBase => td_string!(l, intro_kb),
     };
 
     view! {
@@ -382,75 +400,75 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
             {(tab == Tab::KnowledgeBase).then(|| view! { <KnowledgePanel/> })}
             {(tab != Tab::KnowledgeBase).then(|| view! { <UsageChart tab=tab/> })}
             <div class="toolbar">
-                <div class="filters" role="group" aria-label="Status">{filter_buttons}</div>
+                <div class="filters" role="group" aria-label=td_string!(l, col_status)>{filter_buttons}</div>
                 <form class="search" role="search" on:submit=on_search>
                     <input
                         type="search"
-                        aria-label="Search by ID or name"
-                        placeholder="Search by ID or name"
+                        aria-label=td_string!(l, search_placeholder)
+                        placeholder=td_string!(l, search_placeholder)
                         maxlength="100"
                         prop:value=move || search_input.get()
                         on:input=move |ev| search_input.set(event_target_value(&ev))
                     />
-                    <button type="submit" class="btn">"Search"</button>
+                    <button type="submit" class="btn">{td_string!(l, search)}</button>
                 </form>
                 <label class="sort">
-                    "Sort by "
+                    {td_string!(l, sort_by)} " "
                     <select on:change=on_sort prop:value=move || req.get().sort.slug()>
                         {SortKey::ALL
                             .into_iter()
-                            .map(|s| view! { <option value=s.slug() selected=move || req.get().sort == s>{sort_label(s)}</option> })
+                            .map(|s| view! { <option value=s.slug() selected=move || req.get().sort == s>{sort_label(s, l)}</option> })
                             .collect_view()}
                     </select>
                 </label>
                 <button type="button" class="btn" on:click=export disabled=move || exporting.get()>
-                    {move || if exporting.get() { "Exporting…" } else { "Export CSV" }}
+                    {move || if exporting.get() { td_string!(l, exporting) } else { td_string!(l, export_csv) }}
                 </button>
             </div>
             {move || error.get().map(|e| view! {
-                <ErrorAlert context="Could not load resources" error=e on_retry=Callback::new(move |()| retry.update(|n| *n += 1))/>
+                <ErrorAlert context=td_string!(l, resources_load_failed) error=e on_retry=Callback::new(move |()| retry.update(|n| *n += 1))/>
             })}
             {move || outcome.get().map(|o| view! { <p role="status" class="outcome">{o}</p> })}
             <p class="loading" role="status">
-                {move || if loading.get() { "Loading resources…".to_string() } else {
-                    page.with(|p| p.as_ref().map(|p| format!("Usage as of {}", instant(p.as_of))).unwrap_or_default())
+                {move || if loading.get() { td_string!(l, loading_resources).to_string() } else {
+                    page.with(|p| p.as_ref().map(|p| td_string!(l, usage_as_of, at = instant(p.as_of)).to_string()).unwrap_or_default())
                 }}
             </p>
             <div class="table-wrap">
                 <table aria-busy=move || if loading.get() { "true" } else { "false" } aria-labelledby="list-title">
                     <thead>
                         <tr>
-                            <th scope="col">"Name / ID"</th>
-                            <th scope="col">"Type"</th>
-                            <th scope="col">"Source"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Usage"</th>
-                            <th scope="col">"Effective"</th>
-                            <th scope="col">"Expiration"</th>
-                            <th scope="col">"Actions"</th>
+                            <th scope="col">{td_string!(l, col_name)}</th>
+                            <th scope="col">{td_string!(l, col_type)}</th>
+                            <th scope="col">{td_string!(l, col_source)}</th>
+                            <th scope="col">{td_string!(l, col_status)}</th>
+                            <th scope="col">{td_string!(l, col_usage)}</th>
+                            <th scope="col">{td_string!(l, col_effective)}</th>
+                            <th scope="col">{td_string!(l, col_expiration)}</th>
+                            <th scope="col">{td_string!(l, col_actions)}</th>
                         </tr>
                     </thead>
                     <tbody>
                         {move || match page.get() {
-                            None => view! { <tr class="placeholder-row"><td colspan="8">"Loading resources…"</td></tr> }.into_any(),
+                            None => view! { <tr class="placeholder-row"><td colspan="8">{td_string!(l, loading_resources)}</td></tr> }.into_any(),
                             Some(p) if p.items.is_empty() => view! {
-                                <tr class="empty-row"><td colspan="8">{empty_text(&req.get())}</td></tr>
+                                <tr class="empty-row"><td colspan="8">{empty_text(&req.get(), l)}</td></tr>
                             }.into_any(),
                             Some(p) => p.items.into_iter().map(row).collect_view().into_any(),
                         }}
                     </tbody>
                 </table>
             </div>
-            <nav class="pager" aria-label="Pages">
+            <nav class="pager" aria-label=td_string!(l, pages)>
                 <button type="button" class="btn" disabled={move || req.get().page_number <= 1} on:click=go_prev>
-                    "Previous page"
+                    {td_string!(l, prev_page)}
                 </button>
-                <span class="page-of">{move || format!("Page {} of {}", req.get().page_number, pages())}</span>
+                <span class="page-of">{move || td_string!(l, page_of, page = req.get().page_number, pages = pages()).to_string()}</span>
                 <button type="button" class="btn" disabled={move || req.get().page_number >= pages()} on:click=go_next>
-                    "Next page"
+                    {td_string!(l, next_page)}
                 </button>
                 <label>
-                    "Per page "
+                    {td_string!(l, per_page)} " "
                     <select on:change=on_size prop:value=move || req.get().page_size.to_string()>
                         {PAGE_SIZES
                             .into_iter()
@@ -465,28 +483,30 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                 let from = r.expires_at;
                 view! {
                     <ConfirmDialog
-                        title=format!("Renew “{}”?", r.name)
-                        confirm_label="Renew and pay"
+                        title=td_string!(l, renew_title, name = r.name.clone()).to_string()
+                        confirm_label=td_string!(l, renew_pay)
                         busy=renew_busy
                         error=renew_error
                         on_confirm=confirm_renew
                         on_cancel=move |()| renewing.set(None)
                     >
                         <label>
-                            "Renew for "
+                            {td_string!(l, renew_for)} " "
                             <select on:change=move |ev| months.set(event_target_value(&ev).parse().unwrap_or(1)) prop:value=move || months.get().to_string()>
-                                {[1u32, 3, 6, 12].into_iter().map(|m| view! { <option value=m.to_string()>{format!("{m} month(s)")}</option> }).collect_view()}
+                                {[1u32, 3, 6, 12].into_iter().map(|m| view! { <option value=m.to_string()>{td_string!(l, months, count = m).to_string()}</option> }).collect_view()}
                             </select>
                         </label>
                         <p>{move || {
                             let m = months.get();
                             let price = renewal_price_cents(kind, total, m).unwrap_or(0);
                             let start = from.max(now.get());
-                            format!(
-                                "New expiration: {}. {} will be charged to the account balance.",
-                                instant(start + Duration::days(30 * m as i64)),
-                                money(price, "USD")
+                            td_string!(
+                                l,
+                                renew_summary,
+                                until = instant(start + Duration::days(30 * m as i64)),
+                                price = money(price, "USD")
                             )
+                            .to_string()
                         }}</p>
                     </ConfirmDialog>
                 }
@@ -534,21 +554,34 @@ fn download(name: &str, text: &str) -> Result<(), ClientError> {
     Ok(())
 }
 
-fn next_reminder_text(n: &billing_rules::notify::NextReminder) -> String {
+fn next_reminder_text(n: &billing_rules::notify::NextReminder, l: Locale) -> String {
     use billing_rules::reminders::Reminder;
     match (n.reminder, n.at) {
         (Reminder::RemainingPercent { percent }, _) => {
-            format!("Next reminder: when {percent}% remains")
+            td_string!(l, reminder_percent, percent).to_string()
         }
         (Reminder::DaysBeforeExpiry { days }, Some(at)) => {
-            format!(
-                "Next reminder: {days} day{} before expiry, {}",
-                if days == 1 { "" } else { "s" },
-                instant(at)
-            )
+            td_string!(l, reminder_days_at, count = days, at = instant(at)).to_string()
         }
         (Reminder::DaysBeforeExpiry { days }, None) => {
-            format!("Next reminder: {days} days before expiry")
+            td_string!(l, reminder_days, count = days).to_string()
         }
     }
+}
+
+/// The CSV header in the reader's language (cells stay machine-readable:
+/// type and status slugs, exact numbers, times with their zone).
+fn csv_header(l: Locale) -> [&'static str; 10] {
+    [
+        td_string!(l, csv_id),
+        td_string!(l, csv_name),
+        td_string!(l, csv_type),
+        td_string!(l, csv_source),
+        td_string!(l, csv_status),
+        td_string!(l, csv_used),
+        td_string!(l, csv_total),
+        td_string!(l, csv_unit),
+        td_string!(l, csv_effective),
+        td_string!(l, csv_expiration),
+    ]
 }

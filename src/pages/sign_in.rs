@@ -1,6 +1,8 @@
 //! Shown when the server does not recognise the session: in demo mode, a
 //! list of the seeded users to sign in as; behind a proxy, where to go.
 
+use crate::components::header::role_label;
+use crate::i18n::{locale, td_string};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -14,17 +16,18 @@ pub fn SignInPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let error = RwSignal::new(None::<ClientError>);
     let users = api.transport().demo_users();
+    let l = locale();
     view! {
         <main id="main" class="sign-in" tabindex="-1">
-            <h2>"Sign in"</h2>
+            <h2>{td_string!(l, sign_in_title)}</h2>
             {match users {
                 Some(users) => view! {
-                    <p>"Demo mode: choose who to sign in as. Each sees exactly what their account and permissions allow."</p>
+                    <p>{td_string!(l, sign_in_demo_intro)}</p>
                     <ul class="user-list">
                         {users.into_iter().map(|u| {
                             let api = api.clone();
                             let id = u.id.clone();
-                            let role = if u.is_main() { "main account" } else if u.postpaid_permission { "sub-account, Postpaid Settings permission" } else { "sub-account" };
+                            let role = role_label(&u, l);
                             view! {
                                 <li>
                                     <button type="button" class="btn" on:click=move |_| {
@@ -36,7 +39,7 @@ pub fn SignInPage() -> impl IntoView {
                                             }
                                         });
                                     }>
-                                        {format!("Sign in as {}", u.name)}
+                                        {td_string!(l, sign_in_as, name = u.name.clone()).to_string()}
                                     </button>
                                     <span class="hint">{format!("{} · {}", u.tenant_id, role)}</span>
                                 </li>
@@ -45,10 +48,10 @@ pub fn SignInPage() -> impl IntoView {
                     </ul>
                 }.into_any(),
                 None => view! {
-                    <p>"Your session is not recognised. Sign in through your organisation's portal, then reload this page."</p>
+                    <p>{td_string!(l, sign_in_unrecognised)}</p>
                 }.into_any(),
             }}
-            {move || error.get().map(|e| view! { <ErrorAlert context="Could not sign in" error=e/> })}
+            {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, sign_in_failed) error=e/> })}
         </main>
     }
 }

@@ -40,9 +40,23 @@ fn doc() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
 
-/// Go to `path` and mount the console there, as `user`, at the fixed t0.
+/// Go to `path` and mount the console there, as `user`, at the fixed t0,
+/// in English.
 pub fn mount_as(path: &str, user: &str, prepare: impl FnOnce(&MockStore)) -> Harness {
+    mount_in("en", path, user, prepare)
+}
+
+/// As [`mount_as`], with `lang` ("en", "zh") as the remembered language, or
+/// none remembered ("") so the console follows the browser.
+pub fn mount_in(lang: &str, path: &str, user: &str, prepare: impl FnOnce(&MockStore)) -> Harness {
     let w = web_sys::window().unwrap();
+    if let Some(st) = w.local_storage().unwrap() {
+        if lang.is_empty() {
+            st.remove_item(billing_console::i18n::LANG_KEY).unwrap();
+        } else {
+            st.set_item(billing_console::i18n::LANG_KEY, lang).unwrap();
+        }
+    }
     w.history()
         .unwrap()
         .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))

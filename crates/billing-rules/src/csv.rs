@@ -36,10 +36,15 @@ pub const HEADER: [&str; 10] = [
     "Expiration time",
 ];
 
-/// The rows as CSV, with a header; `offset_at` gives the display zone's
-/// offset (seconds east of UTC) at an instant.
-pub fn to_csv(rows: &[ResourceRow], offset_at: impl Fn(DateTime<Utc>) -> i32) -> String {
-    let mut out = HEADER.join(",");
+/// The rows as CSV, under `header` (the [`HEADER`] columns, in the
+/// reader's language); `offset_at` gives the display zone's offset (seconds
+/// east of UTC) at an instant.
+pub fn to_csv(
+    rows: &[ResourceRow],
+    header: [&str; 10],
+    offset_at: impl Fn(DateTime<Utc>) -> i32,
+) -> String {
+    let mut out = header.map(field).join(",");
     out.push_str("\r\n");
     for row in rows {
         let r = &row.resource;

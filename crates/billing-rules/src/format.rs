@@ -36,6 +36,30 @@ pub fn compact(n: u64) -> String {
     }
 }
 
+/// The compact form Chinese readers expect: 万 (10⁴) and 亿 (10⁸) rather
+/// than thousands and millions. 9_500_000 -> "950万", 125_000_000 ->
+/// "1.25亿", 9_999 -> "9,999" (below 万 the exact figure, grouped).
+/// Truncated like [`compact`].
+pub fn compact_wan(n: u64) -> String {
+    let (div, suffix) = if n >= 100_000_000 {
+        (100_000_000, "亿")
+    } else if n >= 10_000 {
+        (10_000, "万")
+    } else {
+        return grouped(n);
+    };
+    let whole = n / div;
+    let hundredths = (n % div) * 100 / div;
+    let whole = grouped(whole);
+    if hundredths == 0 {
+        format!("{whole}{suffix}")
+    } else if hundredths.is_multiple_of(10) {
+        format!("{whole}.{}{suffix}", hundredths / 10)
+    } else {
+        format!("{whole}.{hundredths:02}{suffix}")
+    }
+}
+
 /// Cents to "$1,234.56" / "-$12.34".
 pub fn money(cents: i64, currency: &str) -> String {
     let sign = if cents < 0 { "-" } else { "" };

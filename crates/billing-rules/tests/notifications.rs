@@ -323,7 +323,7 @@ fn csv_round_trips_awkward_names_with_zones() {
             t0(),
         )
         .unwrap();
-    let text = billing_rules::csv::to_csv(&page.items, |_| 8 * 3600);
+    let text = billing_rules::csv::to_csv(&page.items, billing_rules::csv::HEADER, |_| 8 * 3600);
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(
         rdr.headers().unwrap().iter().collect::<Vec<_>>(),

@@ -57,6 +57,26 @@ proptest! {
     }
 
     #[test]
+    fn compact_figures_never_overstate_in_either_language(n in any::<u64>()) {
+        for (text, units) in [
+            (billing_rules::format::compact(n), [("B", 1_000_000_000u64), ("M", 1_000_000), ("K", 1_000)]),
+            (billing_rules::format::compact_wan(n), [("亿", 100_000_000), ("万", 10_000), ("", 1)]),
+        ] {
+            let (num, div) = units
+                .iter()
+                .find(|(sfx, _)| !sfx.is_empty() && text.ends_with(sfx))
+                .map(|(sfx, d)| (text.trim_end_matches(sfx).to_string(), *d))
+                .unwrap_or((text.clone(), 1));
+            let num = num.replace(',', "");
+            let (whole, frac) = num.split_once('.').unwrap_or((&num, ""));
+            let hundredths = format!("{frac:0<2}").parse::<u128>().unwrap();
+            let shown = whole.parse::<u128>().unwrap() * div as u128 + hundredths * div as u128 / 100;
+            prop_assert!(shown <= n as u128, "{} overstates {}", text, n);
+            prop_assert!(n as u128 - shown < (div as u128 / 100).max(1), "{} is too far below {}", text, n);
+        }
+    }
+
+    #[test]
     fn every_threshold_fires_at_most_once(steps in proptest::collection::vec((0u64..300, 0i64..20 * 86_400), 1..40), total in 1u64..2_000) {
         let mut r = Resource {
             id: "r".into(), tenant_id: "t".into(), name: "r".into(), kind: ResourceKind::TokenPackage,

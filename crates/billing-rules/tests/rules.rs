@@ -380,6 +380,16 @@ fn formats() {
         "truncated, not rounded up"
     );
     assert_eq!(format::compact(999), "999");
+    // Chinese readers count in 万 and 亿; below 万 the exact figure.
+    assert_eq!(format::compact_wan(9_500_000), "950万");
+    assert_eq!(format::compact_wan(125_000_000), "1.25亿");
+    assert_eq!(
+        format::compact_wan(19_999),
+        "1.99万",
+        "truncated, not rounded up"
+    );
+    assert_eq!(format::compact_wan(9_999), "9,999");
+    assert_eq!(format::compact_wan(1_000_000_000_000), "10,000亿");
     assert_eq!(format::money(-1234, "USD"), "-$12.34");
     assert_eq!(format::money(125_000, "USD"), "$1,250.00");
 }
