@@ -304,7 +304,7 @@ async fn axe(c: &Client, axe_js: &str, screen: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
+async fn no_wcag_a_or_aa_violations_on_any_screen_both_languages_light_and_dark() {
     let dist = dist_dir();
     let axe_path = std::env::var("AXE_CORE_JS")
         .map(PathBuf::from)
@@ -319,7 +319,10 @@ async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
         )
     });
     let mut violations = Vec::new();
-    for dark in [false, true] {
+    // Each screen in English and Chinese, light and dark.
+    for (lang, dark) in [("en", false), ("en", true), ("zh", false), ("zh", true)] {
+        let zh = lang == "zh";
+        let tr = |en: &'static str, zh_text: &'static str| if zh { zh_text } else { en };
         let dir = tempfile::tempdir().unwrap();
         let server = Server::start(
             &dir.path().join("a11y.sqlite"),
@@ -336,7 +339,11 @@ async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
             &[]
         };
         let (_driver, c) = browser_with(args).await;
-        let theme = if dark { "dark" } else { "light" };
+        let theme = if dark {
+            format!("{lang} dark")
+        } else {
+            format!("{lang} light")
+        };
         c.goto(&format!("{}/pay-as-you-go", server.base))
             .await
             .unwrap();
@@ -348,9 +355,26 @@ async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
             .await
             .unwrap();
         assert_eq!(is_dark, json!(dark), "{theme} theme in effect");
-        button(&c, "Sign in as Alice Chen (main account)").await;
+        // The language the user picked earlier, remembered in this browser.
+        c.execute(
+            &format!("localStorage.setItem('billing-console.language', '{lang}')"),
+            vec![],
+        )
+        .await
+        .unwrap();
+        c.refresh().await.unwrap();
+        button(&c, "Alice Chen").await;
+        let html_lang = c
+            .execute("return document.documentElement.lang", vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            html_lang,
+            json!(tr("en", "zh-Hans")),
+            "{theme}: page language"
+        );
         violations.extend(axe(&c, &axe_js, &format!("{theme} sign-in")).await);
-        if !dark {
+        if !dark && !zh {
             // The audit can fail: an image without alternative text is caught.
             c.execute("const i = document.createElement('img'); i.id = 'axe-probe'; i.src = '/favicon.svg'; document.body.append(i);", vec![]).await.unwrap();
             let caught = axe(&c, &axe_js, "probe").await;
@@ -362,41 +386,59 @@ async fn no_wcag_a_or_aa_violations_on_any_screen_light_and_dark() {
                 .await
                 .unwrap();
         }
-        click_button(&c, "Sign in as Alice Chen (main account)").await;
+        click_button(&c, "Alice Chen").await;
         wait_css(&c, "[role=progressbar]").await;
         wait_css(&c, "figure.chart svg").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} pay-as-you-go")).await);
         for (tab, ready) in [
-            ("Concurrency Resources", "[role=progressbar]"),
-            ("Knowledge Base Capacity", ".kb-figures"),
+            (
+                tr("Concurrency Resources", "并发资源"),
+                "[role=progressbar]",
+            ),
+            (tr("Knowledge Base Capacity", "知识库容量"), ".kb-figures"),
         ] {
             click_tab(&c, tab).await;
             wait_css(&c, ready).await;
             violations.extend(axe(&c, &axe_js, &format!("{theme} {tab}")).await);
         }
-        wait_xpath(&c, "//button[starts-with(@aria-label, 'Renew ')]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        wait_xpath(
+            &c,
+            &format!(
+                "//button[starts-with(@aria-label, '{}')]",
+                tr("Renew ", "续费 ")
+            ),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
         wait_css(&c, "[role=dialog]").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} renew dialog")).await);
-        click_button(&c, "Cancel").await;
-        click_tab(&c, "Postpaid Settings").await;
-        wait_text(&c, "You may enable postpaid now.").await;
+        click_button(&c, tr("Cancel", "取消")).await;
+        click_tab(&c, tr("Postpaid Settings", "后付费设置")).await;
+        wait_text(
+            &c,
+            tr("You may enable postpaid now.", "现在可以开通后付费。"),
+        )
+        .await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} postpaid")).await);
         wait_css(&c, "[role=switch]").await.click().await.unwrap();
         wait_css(&c, "[role=dialog]").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} postpaid dialog")).await);
-        click_button(&c, "Cancel").await;
+        click_button(&c, tr("Cancel", "取消")).await;
         wait_css(&c, ".bell-button").await.click().await.unwrap();
         wait_css(&c, "#notification-panel").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} notification panel")).await);
-        wait_xpath(&c, "//a[contains(., 'User permissions')]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        // Close the panel (it lies over the header's links).
+        wait_css(&c, ".bell-button").await.click().await.unwrap();
+        wait_xpath(
+            &c,
+            &format!("//a[contains(., '{}')]", tr("User permissions", "用户权限")),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
         wait_css(&c, ".perm-table").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} user permissions")).await);
         c.close().await.unwrap();
