@@ -44,3 +44,28 @@ pub fn ExpiryBadge(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Locale::{en, zh};
+
+    #[test]
+    fn badges_say_days_in_the_right_plural_and_language() {
+        let text = |b, l| badge_text(b, l).map(|(t, _)| t);
+        assert_eq!(
+            text(Badge::Within7 { days: 1 }, en).as_deref(),
+            Some("Expires in 1 day")
+        );
+        assert_eq!(
+            text(Badge::Within7 { days: 5 }, en).as_deref(),
+            Some("Expires in 5 days")
+        );
+        assert_eq!(
+            text(Badge::Within30 { days: 21 }, zh).as_deref(),
+            Some("21 天后到期")
+        );
+        assert_eq!(text(Badge::Expired, zh).as_deref(), Some("已过期"));
+        assert_eq!(text(Badge::None, en), None);
+    }
+}

@@ -25,7 +25,13 @@ pub fn compact(n: u64) -> String {
     } else {
         return n.to_string();
     };
-    let whole = n / div;
+    scaled(n, div, suffix)
+}
+
+/// `n` in units of `div`, two decimals at most, truncated: (1_250_000,
+/// 1_000_000, "M") -> "1.25M". The whole part is grouped ("10,000亿").
+fn scaled(n: u64, div: u64, suffix: &str) -> String {
+    let whole = grouped(n / div);
     let hundredths = (n % div) * 100 / div;
     if hundredths == 0 {
         format!("{whole}{suffix}")
@@ -48,16 +54,7 @@ pub fn compact_wan(n: u64) -> String {
     } else {
         return grouped(n);
     };
-    let whole = n / div;
-    let hundredths = (n % div) * 100 / div;
-    let whole = grouped(whole);
-    if hundredths == 0 {
-        format!("{whole}{suffix}")
-    } else if hundredths.is_multiple_of(10) {
-        format!("{whole}.{}{suffix}", hundredths / 10)
-    } else {
-        format!("{whole}.{hundredths:02}{suffix}")
-    }
+    scaled(n, div, suffix)
 }
 
 /// Cents to "$1,234.56" / "-$12.34".
