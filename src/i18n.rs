@@ -26,17 +26,6 @@ pub fn locale() -> Locale {
         .unwrap_or_default()
 }
 
-pub fn slug(l: Locale) -> &'static str {
-    match l {
-        Locale::en => "en",
-        Locale::zh => "zh",
-    }
-}
-
-pub fn from_slug(s: &str) -> Option<Locale> {
-    LOCALES.into_iter().find(|l| slug(*l) == s)
-}
-
 /// The `lang` attribute for the page.
 pub fn html_lang(l: Locale) -> &'static str {
     match l {
@@ -62,7 +51,7 @@ fn storage() -> Option<web_sys::Storage> {
 pub fn provide_i18n() -> I18nContext<Locale> {
     let saved = storage()
         .and_then(|s| s.get_item(LANG_KEY).ok().flatten())
-        .and_then(|s| from_slug(&s));
+        .and_then(|s| s.parse::<Locale>().ok());
     let ctx = match saved {
         Some(l) => leptos_i18n::context::init_i18n_subcontext(Some(Signal::stored(l))),
         None => leptos_i18n::context::init_i18n_context(),
@@ -106,7 +95,7 @@ pub fn chooser() -> impl Fn(Locale) + Clone + 'static {
             }
         }
         if let Some(s) = storage() {
-            let _ = s.set_item(LANG_KEY, slug(l));
+            let _ = s.set_item(LANG_KEY, l.as_str());
         }
     }
 }

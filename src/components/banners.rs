@@ -21,12 +21,8 @@ pub struct Banner {
     pub link: Option<(String, String)>,
 }
 
-fn tab_path(kind: ResourceKind) -> &'static str {
-    match kind.tab() {
-        billing_rules::Tab::PayAsYouGo => "/pay-as-you-go",
-        billing_rules::Tab::Concurrency => "/concurrency",
-        billing_rules::Tab::KnowledgeBase => "/knowledge-base",
-    }
+fn tab_path(kind: ResourceKind) -> String {
+    format!("/{}", kind.tab().slug())
 }
 
 fn names(rs: &[ResourceRef], l: Locale) -> String {

@@ -1,7 +1,7 @@
 //! The page header: product name, where the data comes from, who is
 //! signed in, and (on the demo store) a "view as" menu.
 
-use crate::i18n::{locale, td_string, Locale};
+use crate::i18n::{locale, td_string, I18nLocaleTrait, Locale};
 use leptos::prelude::*;
 
 use crate::api::Api;
@@ -121,7 +121,7 @@ fn LanguagePicker() -> impl IntoView {
             <select
                 id="language-picker"
                 on:change=move |ev| {
-                    if let Some(chosen) = crate::i18n::from_slug(&event_target_value(&ev)) {
+                    if let Ok(chosen) = event_target_value(&ev).parse::<Locale>() {
                         choose(chosen);
                         // The frame is drawn again in the new language: keep
                         // keyboard focus on this menu.
@@ -140,7 +140,7 @@ fn LanguagePicker() -> impl IntoView {
                 {crate::i18n::LOCALES
                     .into_iter()
                     .map(|o| view! {
-                        <option value=crate::i18n::slug(o) lang=crate::i18n::html_lang(o) selected=o == l>
+                        <option value=o.as_str() lang=crate::i18n::html_lang(o) selected=o == l>
                             {crate::i18n::native_name(o)}
                         </option>
                     })

@@ -23,13 +23,9 @@ pub fn notice_text(n: &Notice, l: Locale) -> String {
 }
 
 fn link(n: &NoticeView) -> String {
-    let tab = match n.resource_kind.tab() {
-        billing_rules::Tab::PayAsYouGo => "/pay-as-you-go",
-        billing_rules::Tab::Concurrency => "/concurrency",
-        billing_rules::Tab::KnowledgeBase => "/knowledge-base",
-    };
     format!(
-        "{tab}?status=all&q={}",
+        "/{}?status=all&q={}",
+        n.resource_kind.tab().slug(),
         js_sys::encode_uri_component(&n.resource_id)
     )
 }
