@@ -1,4 +1,4 @@
-//! The console's actions by name, dispatched onto a [`Ledger`]. The mock
+//! The console's actions by name, dispatched onto any [`Store`]. The mock
 //! store and the server both answer through here, so an action means the
 //! same thing wherever it runs.
 
@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::*;
-use crate::ledger::Ledger;
+use crate::engine;
+use crate::store::Store;
 
 /// Every action a signed-in console user may call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,37 +106,12 @@ fn json<T: Serialize>(v: T) -> Result<Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::new(ErrorCode::InternalError, e.to_string()))
 }
 
-/// Run `action` for `user_id` at `now`. On error nothing has changed. Time
-/// passing (knowledge isolation) is the caller's: call
-/// [`Ledger::advance`] first where the ledger may have aged.
-pub fn dispatch(
-    ledger: &mut Ledger,
-    action: Action,
-    user_id: &str,
-    body: Value,
-    now: DateTime<Utc>,
-) -> Result<Value, ApiError> {
-    match action {
-        Action::RenewResource => json(ledger.renew(user_id, &parse(body)?, now)?),
-        Action::RestoreKnowledge => {
-            parse::<Empty>(body)?;
-            json(ledger.restore_knowledge(user_id, now)?)
-        }
-        Action::ModifyPostpaidSetting => {
-            let req: ModifyPostpaidRequest = parse(body)?;
-            json(ledger.modify_postpaid(user_id, req.enabled, now)?)
-        }
-        Action::ModifySubAccountPermission => {
-            json(ledger.modify_permission(user_id, &parse(body)?)?)
-        }
-        Action::MarkNoticesRead => json(ledger.mark_notices_read(user_id, &parse(body)?)?),
-        read => dispatch_read(ledger, read, user_id, body, now),
-    }
-}
-
-/// The read-only actions, on a shared ledger. A write action is refused.
-pub fn dispatch_read(
-    ledger: &Ledger,
+/// Run `action` for `user_id` at `now` over any store. On error the action
+/// itself has changed nothing (the server also rolls its transaction back
+/// to before the action). Time passing is [`engine::advance`]'s, which
+/// [`run`] calls first.
+pub fn dispatch<S: Store>(
+    s: &mut S,
     action: Action,
     user_id: &str,
     body: Value,
@@ -144,33 +120,59 @@ pub fn dispatch_read(
     match action {
         Action::DescribeIdentity => {
             parse::<Empty>(body)?;
-            json(ledger.whoami(user_id)?)
+            json(engine::whoami(s, user_id)?)
         }
-        Action::DescribeResources => json(ledger.list_resources(user_id, &parse(body)?, now)?),
+        Action::DescribeResources => json(engine::list_resources(s, user_id, &parse(body)?, now)?),
         Action::DescribeAccountSummary => {
             parse::<Empty>(body)?;
-            json(ledger.summary(user_id, now)?)
+            json(engine::summary(s, user_id, now)?)
         }
         Action::DescribeKnowledgeUsage => {
             parse::<Empty>(body)?;
-            json(ledger.knowledge_usage(user_id, now)?)
+            json(engine::knowledge_usage(s, user_id, now)?)
         }
         Action::DescribePostpaidSetting => {
             parse::<Empty>(body)?;
-            json(ledger.describe_postpaid(user_id, now)?)
+            json(engine::describe_postpaid(s, user_id, now)?)
         }
         Action::DescribeSubAccountPermissions => {
             parse::<Empty>(body)?;
-            json(ledger.list_sub_accounts(user_id)?)
+            json(engine::list_sub_accounts(s, user_id)?)
         }
-        Action::DescribeNotices => json(ledger.notices(user_id, &parse(body)?)?),
-        Action::DescribeReminderOutbox => json(ledger.outbox_page(user_id, &parse(body)?)?),
-        Action::DescribeUsageHistory => json(ledger.usage_history(user_id, &parse(body)?, now)?),
-        write => Err(ApiError::new(
-            ErrorCode::InternalError,
-            format!("{} changes state", write.name()),
-        )),
+        Action::DescribeNotices => json(engine::notices(s, user_id, &parse(body)?)?),
+        Action::DescribeReminderOutbox => json(engine::outbox_page(s, user_id, &parse(body)?)?),
+        Action::DescribeUsageHistory => {
+            json(engine::usage_history(s, user_id, &parse(body)?, now)?)
+        }
+        Action::RenewResource => json(engine::renew(s, user_id, &parse(body)?, now)?),
+        Action::RestoreKnowledge => {
+            parse::<Empty>(body)?;
+            json(engine::restore_knowledge(s, user_id, now)?)
+        }
+        Action::ModifyPostpaidSetting => {
+            let req: ModifyPostpaidRequest = parse(body)?;
+            json(engine::modify_postpaid(s, user_id, req.enabled, now)?)
+        }
+        Action::ModifySubAccountPermission => {
+            json(engine::modify_permission(s, user_id, &parse(body)?)?)
+        }
+        Action::MarkNoticesRead => json(engine::mark_notices_read(s, user_id, &parse(body)?)?),
     }
+}
+
+/// The shared path of every console action: the user's tenant advanced to
+/// `now`, then the action. The mock store calls this; the server runs the
+/// same two steps inside one transaction (the action behind a savepoint).
+pub fn run<S: Store>(
+    s: &mut S,
+    action: Action,
+    user_id: &str,
+    body: Value,
+    now: DateTime<Utc>,
+) -> Result<Value, ApiError> {
+    let user = engine::user(s, user_id)?;
+    engine::advance(s, &user.tenant_id, now)?;
+    dispatch(s, action, user_id, body, now)
 }
 
 /// The success envelope: `{"Response": {...fields, "RequestId"}}`. A value

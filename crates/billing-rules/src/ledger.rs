@@ -1,23 +1,26 @@
-//! The whole state of the billing accounts and every operation on it, as
-//! pure functions of the state, the acting user and an instant. The mock
-//! store holds a `Ledger` in the browser; the server persists one.
+//! The in-memory [`Store`]: the whole state of the billing accounts as
+//! plain vectors. The browser's mock store holds one; tests build them. The
+//! actions themselves live in [`crate::engine`]; the methods here run them
+//! over this store (advancing the tenant to `now` first, as the server does).
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api::*;
-use crate::deduction::{self, Deduction, DeductionError};
-use crate::expiry::{badge, ExpiryBadge, DAY_SECS};
-use crate::knowledge::{self, KnowledgeItem, KnowledgeItemKind, KnowledgeState};
-use crate::model::{Account, Resource, ResourceKind, Role, User};
-use crate::notify::{self, NoticeRecord, OutboxMessage, UsageRecord, CHANNELS};
-use crate::postpaid::{self, PostpaidState};
+use crate::deduction::{self, Deduction};
+use crate::engine;
+use crate::knowledge::{KnowledgeItem, KnowledgeState};
+use crate::model::{Account, Resource, ResourceKind, User};
+use crate::notify::{NoticeRecord, OutboxMessage, UsageRecord};
+use crate::postpaid::PostpaidState;
 use crate::query;
-use crate::reminders::{self, Fired, Threshold};
+use crate::reminders::{Fired, FiredKey};
 use crate::status::{status, Status};
-use crate::usage::{alert_level, AlertLevel};
+use crate::store::{Change, Store, StoreResult, UsageKey};
+
+pub use crate::engine::renewal_price_cents;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
@@ -28,8 +31,9 @@ pub struct Ledger {
     /// Per tenant.
     pub postpaid: BTreeMap<String, PostpaidState>,
     pub postpaid_history: Vec<PostpaidChange>,
-    /// Metering idempotency keys already applied, with their outcome.
-    pub usage_keys: BTreeMap<String, Deduction>,
+    /// Metering idempotency keys already applied, per tenant, then per key.
+    #[serde(default)]
+    pub usage_keys: BTreeMap<String, BTreeMap<String, UsageKey>>,
     /// Thresholds already fired (each fires once per resource).
     #[serde(default)]
     pub fired: Fired,
@@ -39,487 +43,257 @@ pub struct Ledger {
     pub outbox: Vec<OutboxMessage>,
     #[serde(default)]
     pub usage_records: Vec<UsageRecord>,
+    /// Notices and reminders numbered so far, per tenant.
+    #[serde(default)]
+    pub message_seq: BTreeMap<String, u64>,
 }
 
-/// Renewal price per unit per month, in cents.
-pub fn renewal_price_cents(kind: ResourceKind, total: u64, months: u32) -> Option<i64> {
-    let per_month = match kind {
-        // $30 per concurrent request per month.
-        ResourceKind::ConcurrencyQuota => total as i64 * 3000,
-        // $2 per million characters per month, at least $1.
-        ResourceKind::KnowledgeCapacity => ((total as i64 * 200) / 1_000_000).max(100),
-        _ => return None,
-    };
-    Some(per_month * months as i64)
+fn default_postpaid() -> PostpaidState {
+    PostpaidState {
+        enabled: false,
+        last_enabled_at: None,
+        changed_at: None,
+        changed_by: None,
+    }
 }
 
-fn forbidden(msg: &str) -> ApiError {
-    ApiError::new(ErrorCode::UnauthorizedOperation, msg)
-}
-
-impl Ledger {
-    pub fn user(&self, id: &str) -> Result<&User, ApiError> {
-        self.users.iter().find(|u| u.id == id).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::AuthFailureUnauthorizedOperation,
-                "Unknown user; sign in again.",
-            )
-        })
+impl Store for Ledger {
+    fn user(&mut self, user_id: &str) -> StoreResult<Option<User>> {
+        Ok(self.users.iter().find(|u| u.id == user_id).cloned())
     }
 
-    pub fn account(&self, tenant: &str) -> Result<&Account, ApiError> {
-        self.accounts
-            .iter()
-            .find(|a| a.tenant_id == tenant)
-            .ok_or_else(|| ApiError::new(ErrorCode::ResourceNotFound, "Unknown account."))
-    }
-
-    pub fn tenant_resources<'a>(
-        &'a self,
-        tenant: &'a str,
-    ) -> impl Iterator<Item = &'a Resource> + 'a {
-        self.resources.iter().filter(move |r| r.tenant_id == tenant)
-    }
-
-    fn tenant_knowledge(&self, tenant: &str) -> Vec<KnowledgeItem> {
-        self.knowledge
-            .iter()
-            .filter(|k| k.tenant_id == tenant)
-            .cloned()
-            .collect()
-    }
-
-    pub fn postpaid_state(&self, tenant: &str) -> PostpaidState {
-        self.postpaid.get(tenant).cloned().unwrap_or(PostpaidState {
-            enabled: false,
-            last_enabled_at: None,
-            changed_at: None,
-            changed_by: None,
-        })
-    }
-
-    /// Let time pass to `now`: knowledge over the capacity in force is
-    /// isolated automatically. Returns the ids isolated.
-    pub fn advance(&mut self, now: DateTime<Utc>) -> Vec<String> {
-        let tenants: Vec<String> = self.accounts.iter().map(|a| a.tenant_id.clone()).collect();
-        let mut isolated = Vec::new();
-        for t in tenants {
-            let cap = knowledge::capacity(self.tenant_resources(&t), now);
-            let ids = knowledge::to_isolate(&self.tenant_knowledge(&t), cap);
-            for k in self.knowledge.iter_mut().filter(|k| ids.contains(&k.id)) {
-                k.state = KnowledgeState::Isolated;
-            }
-            isolated.extend(ids);
-        }
-        isolated
-    }
-
-    pub fn whoami(&self, user_id: &str) -> Result<Identity, ApiError> {
-        let user = self.user(user_id)?.clone();
-        let account_name = self.account(&user.tenant_id)?.name.clone();
-        Ok(Identity { user, account_name })
-    }
-
-    pub fn list_resources(
-        &self,
-        user_id: &str,
-        q: &ListResourcesRequest,
-        now: DateTime<Utc>,
-    ) -> Result<ResourcePage, ApiError> {
-        let user = self.user(user_id)?;
-        query::list(self.tenant_resources(&user.tenant_id), q, now)
-    }
-
-    pub fn summary(&self, user_id: &str, now: DateTime<Utc>) -> Result<Summary, ApiError> {
-        let user = self.user(user_id)?;
-        let t = &user.tenant_id;
-        let mut s = Summary {
-            account: Some(self.account(t)?.clone()),
-            postpaid_enabled: self.postpaid_state(t).enabled,
-            as_of: now,
-            ..Summary::default()
-        };
-        let mut rs: Vec<&Resource> = self.tenant_resources(t).collect();
-        rs.sort_by(|a, b| (a.expires_at, &a.id).cmp(&(b.expires_at, &b.id)));
-        for r in rs {
-            let rf = ResourceRef {
-                id: r.id.clone(),
-                name: r.name.clone(),
-                kind: r.kind,
-            };
-            match status(r, now) {
-                Status::Available => {
-                    if r.kind.can_run_out() {
-                        match alert_level(r.used, r.total) {
-                            AlertLevel::NearlyExhausted => s.nearly_exhausted.push(rf.clone()),
-                            AlertLevel::Exhausted => s.exhausted.push(rf.clone()),
-                            AlertLevel::Normal => {}
-                        }
-                    }
-                    match badge(r.expires_at, now) {
-                        ExpiryBadge::Within1 { .. } => s.expiring_1.push(rf),
-                        ExpiryBadge::Within7 { .. } => s.expiring_7.push(rf),
-                        ExpiryBadge::Within30 { .. } => s.expiring_30.push(rf),
-                        _ => {}
-                    }
-                }
-                Status::Exhausted => s.exhausted.push(rf),
-                Status::Expired if (now - r.expires_at).num_seconds() <= 30 * DAY_SECS => {
-                    s.expired.push(rf)
-                }
-                _ => {}
-            }
-        }
-        for k in self
-            .knowledge
-            .iter()
-            .filter(|k| &k.tenant_id == t && k.state == KnowledgeState::Isolated)
-        {
-            match k.kind {
-                KnowledgeItemKind::Document => s.isolated_documents += 1,
-                KnowledgeItemKind::QaPair => s.isolated_qa_pairs += 1,
-            }
-        }
-        Ok(s)
-    }
-
-    pub fn knowledge_usage(
-        &self,
-        user_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<KnowledgeUsage, ApiError> {
-        let user = self.user(user_id)?;
-        let items = self.tenant_knowledge(&user.tenant_id);
-        let cap = knowledge::capacity(self.tenant_resources(&user.tenant_id), now);
-        let isolated = |kind| {
-            items
-                .iter()
-                .filter(|i| i.state == KnowledgeState::Isolated && i.kind == kind)
-                .count() as u64
-        };
-        let plan = knowledge::restore_plan(&items, cap);
-        Ok(KnowledgeUsage {
-            available_char_size: cap,
-            used_char_size: knowledge::stored_chars(&items),
-            exceed_char_size: knowledge::isolated_chars(&items),
-            isolated_documents: isolated(KnowledgeItemKind::Document),
-            isolated_qa_pairs: isolated(KnowledgeItemKind::QaPair),
-            restorable_items: plan.as_ref().map(|p| p.len() as u64).unwrap_or(0),
-            restore_blocked: plan.err().map(ApiError::from),
-        })
-    }
-
-    /// Renew a prepaid resource by `months`, charging the balance. Main account only.
-    pub fn renew(
-        &mut self,
-        user_id: &str,
-        req: &RenewRequest,
-        now: DateTime<Utc>,
-    ) -> Result<RenewResult, ApiError> {
-        let user = self.user(user_id)?.clone();
-        if !(1..=36).contains(&req.months) {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameterValue,
-                "Months must be from 1 to 36.",
-            ));
-        }
-        let idx = self
-            .resources
-            .iter()
-            .position(|r| r.id == req.resource_id && r.tenant_id == user.tenant_id)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::ResourceNotFound,
-                    format!("No resource {} in this account.", req.resource_id),
-                )
-            })?;
-        if !user.is_main() {
-            return Err(forbidden("Only the main account can renew resources, because renewal charges the account balance."));
-        }
-        let r = &self.resources[idx];
-        if !r.kind.is_renewable() {
-            return Err(ApiError::new(
-                ErrorCode::FailedOperation,
-                "Packages cannot be renewed; purchase a new package instead.",
-            ));
-        }
-        if r.refunded {
-            return Err(ApiError::new(
-                ErrorCode::ResourceUnavailable,
-                "A refunded resource cannot be renewed.",
-            ));
-        }
-        let price = renewal_price_cents(r.kind, r.total, req.months).unwrap_or(0);
-        let account = self
-            .accounts
-            .iter_mut()
-            .find(|a| a.tenant_id == user.tenant_id)
-            .ok_or_else(|| ApiError::new(ErrorCode::ResourceNotFound, "Unknown account."))?;
-        if account.balance_cents < price {
-            return Err(ApiError::new(
-                ErrorCode::FailedOperationBalanceInsufficient,
-                format!(
-                    "Renewal costs {} but the balance is {}. Top up the account first.",
-                    crate::format::money(price, &account.currency),
-                    crate::format::money(account.balance_cents, &account.currency)
-                ),
-            ));
-        }
-        account.balance_cents -= price;
-        let balance = account.balance_cents;
-        let r = &mut self.resources[idx];
-        let from = r.expires_at.max(now);
-        r.expires_at = from + Duration::days(30 * req.months as i64);
-        Ok(RenewResult {
-            resource: r.clone(),
-            charged_cents: price,
-            balance_cents: balance,
-        })
-    }
-
-    /// Restore isolated knowledge that fits the free capacity.
-    pub fn restore_knowledge(
-        &mut self,
-        user_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<RestoreResult, ApiError> {
-        let user = self.user(user_id)?.clone();
-        let items = self.tenant_knowledge(&user.tenant_id);
-        let cap = knowledge::capacity(self.tenant_resources(&user.tenant_id), now);
-        let ids = knowledge::restore_plan(&items, cap)?;
-        for k in self.knowledge.iter_mut().filter(|k| ids.contains(&k.id)) {
-            k.state = KnowledgeState::Restored;
-        }
-        let still = self
-            .knowledge
-            .iter()
-            .filter(|k| k.tenant_id == user.tenant_id && k.state == KnowledgeState::Isolated)
-            .count() as u64;
-        Ok(RestoreResult {
-            restored_items: ids.len() as u64,
-            still_isolated: still,
-        })
-    }
-
-    pub fn describe_postpaid(
-        &self,
-        user_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<PostpaidView, ApiError> {
-        let user = self.user(user_id)?;
-        let t = &user.tenant_id;
-        let state = self.postpaid_state(t);
-        let changed_by_name = state
-            .changed_by
-            .as_ref()
-            .and_then(|id| self.users.iter().find(|u| &u.id == id))
-            .map(|u| u.name.clone());
-        let mut history: Vec<PostpaidChange> = self
-            .postpaid_history
-            .iter()
-            .filter(|c| &c.tenant_id == t)
-            .cloned()
-            .collect();
-        history.sort_by_key(|c| std::cmp::Reverse(c.at));
-        history.truncate(20);
-        Ok(PostpaidView {
-            state,
-            changed_by_name,
-            account: self.account(t)?.clone(),
-            history,
-            as_of: now,
-        })
-    }
-
-    /// Enable or disable postpaid, enforcing permission, overdue and cooldown.
-    pub fn modify_postpaid(
-        &mut self,
-        user_id: &str,
-        enable: bool,
-        now: DateTime<Utc>,
-    ) -> Result<PostpaidView, ApiError> {
-        let user = self.user(user_id)?.clone();
-        let account = self.account(&user.tenant_id)?.clone();
-        let mut state = self.postpaid_state(&user.tenant_id);
-        postpaid::check_change(&user, &account, &state, enable, now)?;
-        let from = state.enabled;
-        if postpaid::apply_change(&mut state, enable, &user.id, now) {
-            self.postpaid.insert(user.tenant_id.clone(), state);
-            self.postpaid_history.push(PostpaidChange {
-                tenant_id: user.tenant_id.clone(),
-                at: now,
-                by_user_id: user.id.clone(),
-                by_name: user.name.clone(),
-                from,
-                to: enable,
-            });
-        }
-        self.describe_postpaid(user_id, now)
-    }
-
-    /// The tenant's sub-accounts. Main account only.
-    pub fn list_sub_accounts(&self, user_id: &str) -> Result<Vec<User>, ApiError> {
-        let user = self.user(user_id)?;
-        if !user.is_main() {
-            return Err(forbidden("Only the main account can manage permissions."));
-        }
+    fn tenant_users(&mut self, tenant: &str) -> StoreResult<Vec<User>> {
         Ok(self
             .users
             .iter()
-            .filter(|u| u.tenant_id == user.tenant_id && u.role == Role::SubAccount)
+            .filter(|u| u.tenant_id == tenant)
             .cloned()
             .collect())
     }
 
-    pub fn modify_permission(
+    fn set_postpaid_permission(
         &mut self,
+        tenant: &str,
         user_id: &str,
-        req: &ModifyPermissionRequest,
-    ) -> Result<User, ApiError> {
-        let user = self.user(user_id)?.clone();
-        if !user.is_main() {
-            return Err(forbidden("Only the main account can manage permissions."));
-        }
-        let target = self
+        granted: bool,
+    ) -> StoreResult<()> {
+        for u in self
             .users
             .iter_mut()
-            .find(|u| {
-                u.id == req.user_id && u.tenant_id == user.tenant_id && u.role == Role::SubAccount
-            })
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::ResourceNotFound,
-                    format!("No sub-account {} in this account.", req.user_id),
-                )
-            })?;
-        target.postpaid_permission = req.postpaid_permission;
-        Ok(target.clone())
+            .filter(|u| u.id == user_id && u.tenant_id == tenant)
+        {
+            u.postpaid_permission = granted;
+        }
+        Ok(())
     }
 
-    /// Meter usage for a tenant (operator only; the caller checks that).
-    /// A retried idempotency key returns the first outcome and deducts nothing.
-    pub fn report_usage(
+    fn account(&mut self, tenant: &str) -> StoreResult<Option<Account>> {
+        Ok(self
+            .accounts
+            .iter()
+            .find(|a| a.tenant_id == tenant)
+            .cloned())
+    }
+
+    fn set_balance(&mut self, tenant: &str, cents: i64) -> StoreResult<()> {
+        for a in self.accounts.iter_mut().filter(|a| a.tenant_id == tenant) {
+            a.balance_cents = cents;
+        }
+        Ok(())
+    }
+
+    fn resource(&mut self, tenant: &str, id: &str) -> StoreResult<Option<Resource>> {
+        Ok(self
+            .resources
+            .iter()
+            .find(|r| r.id == id && r.tenant_id == tenant)
+            .cloned())
+    }
+
+    /// Memory is small: every resource of the tenant is looked at (firing
+    /// is once-only, so looking at one that is not due changes nothing).
+    fn due_resources(&mut self, tenant: &str, _now: DateTime<Utc>) -> StoreResult<Vec<Resource>> {
+        Ok(self.tenant_resources(tenant).cloned().collect())
+    }
+
+    fn save_resource(&mut self, r: &Resource, _now: DateTime<Utc>) -> StoreResult<()> {
+        if let Some(old) = self
+            .resources
+            .iter_mut()
+            .find(|x| x.id == r.id && x.tenant_id == r.tenant_id)
+        {
+            *old = r.clone();
+        }
+        Ok(())
+    }
+
+    fn drawable(
         &mut self,
-        req: &ReportUsageRequest,
+        tenant: &str,
+        kind: ResourceKind,
+        need: u64,
         now: DateTime<Utc>,
-    ) -> Result<Deduction, ApiError> {
-        if req.idempotency_key.is_empty() || req.idempotency_key.len() > 128 {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameterValue,
-                "IdempotencyKey must be 1 to 128 characters.",
-            ));
-        }
-        if req.amount == 0 || req.amount > 1_000_000_000_000 {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameterValue,
-                "Amount must be from 1 to 10^12.",
-            ));
-        }
-        let key = format!("{}/{}", req.tenant_id, req.idempotency_key);
-        if let Some(done) = self.usage_keys.get(&key) {
-            return Ok(done.clone());
-        }
-        let account = self.account(&req.tenant_id)?.clone();
-        if req.kind == ResourceKind::ConcurrencyQuota {
-            // A concurrency peak observed: recorded for history, nothing drawn.
-            self.usage_records.push(UsageRecord {
-                tenant_id: req.tenant_id.clone(),
-                kind: req.kind,
-                amount: req.amount,
-                at: now,
-            });
-            let d = Deduction {
-                draws: Vec::new(),
-                postpaid: 0,
-            };
-            self.usage_keys.insert(key, d.clone());
-            return Ok(d);
-        }
-        let enabled = self.postpaid_state(&req.tenant_id).enabled;
-        let mine: Vec<Resource> = self.tenant_resources(&req.tenant_id).cloned().collect();
-        let d = deduction::plan(
-            &mine,
-            req.kind,
-            req.amount,
-            enabled,
-            account.is_overdue(),
-            now,
-        );
-        let d = match d {
-            Ok(d) => d,
-            Err(DeductionError::NotConsumable(_)) => {
-                return Err(ApiError::new(ErrorCode::InvalidParameterValue, "Token and search packages are metered, and concurrency peaks; knowledge capacity is not."))
+    ) -> StoreResult<Vec<Resource>> {
+        let mine: Vec<Resource> = self.tenant_resources(tenant).cloned().collect();
+        let mut covered = 0u64;
+        let mut out = Vec::new();
+        for r in deduction::draw_order(&mine, kind, now) {
+            if covered >= need {
+                break;
             }
-            Err(DeductionError::Overdue) => {
-                return Err(ApiError::new(ErrorCode::FailedOperationBalanceInsufficient, "The account is overdue; services cannot be used."))
-            }
-            Err(DeductionError::Insufficient { available, requested }) => {
-                return Err(ApiError::new(
-                    ErrorCode::ResourceInsufficient,
-                    format!("Packages hold {available} of the {requested} requested and postpaid is off: the service stops."),
-                ))
-            }
-        };
-        deduction::apply(&mut self.resources, &d);
-        self.usage_records.push(UsageRecord {
-            tenant_id: req.tenant_id.clone(),
-            kind: req.kind,
-            amount: req.amount,
-            at: now,
-        });
-        self.usage_keys.insert(key, d.clone());
-        Ok(d)
+            covered = covered.saturating_add(r.remaining());
+            out.push(r.clone());
+        }
+        Ok(out)
     }
 
-    /// Fire every threshold that has come due and not fired yet: console
-    /// notices into the Notification Center, subscription reminders into the
-    /// outbox. Returns the tenants that got something new.
-    pub fn fire_due(&mut self, now: DateTime<Utc>) -> Vec<String> {
-        let mut touched: Vec<String> = Vec::new();
-        for i in 0..self.resources.len() {
-            let fired = reminders::fire(&mut self.fired, &self.resources[i], now);
-            if fired.is_empty() {
-                continue;
-            }
-            let r = &self.resources[i];
-            for t in fired {
-                let n = self.notices.len() + self.outbox.len();
-                match t {
-                    Threshold::Notice(notice) => self.notices.push(NoticeRecord {
-                        id: format!("ntc-{n:08}"),
-                        tenant_id: r.tenant_id.clone(),
-                        resource_id: r.id.clone(),
-                        resource_name: r.name.clone(),
-                        resource_kind: r.kind,
-                        notice,
-                        at: now,
-                        read_by: Vec::new(),
-                    }),
-                    Threshold::Reminder(reminder) => self.outbox.push(OutboxMessage {
-                        id: format!("msg-{n:08}"),
-                        tenant_id: r.tenant_id.clone(),
-                        resource_id: r.id.clone(),
-                        resource_name: r.name.clone(),
-                        reminder,
-                        channels: CHANNELS.to_vec(),
-                        at: now,
-                    }),
-                }
-            }
-            if !touched.contains(&r.tenant_id) {
-                touched.push(r.tenant_id.clone());
-            }
-        }
-        touched
+    fn knowledge_capacity(&mut self, tenant: &str, now: DateTime<Utc>) -> StoreResult<Vec<Resource>> {
+        Ok(self
+            .tenant_resources(tenant)
+            .filter(|r| {
+                r.kind == ResourceKind::KnowledgeCapacity && status(r, now) == Status::Available
+            })
+            .cloned()
+            .collect())
     }
 
-    pub fn notices(&self, user_id: &str, req: &NoticesRequest) -> Result<NoticePage, ApiError> {
-        let user = self.user(user_id)?;
-        let (skip, take) = page_bounds(req.page_number, req.page_size)?;
+    fn list(
+        &mut self,
+        tenant: &str,
+        q: &ListResourcesRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ResourcePage> {
+        query::list(self.tenant_resources(tenant), q, now)
+    }
+
+    fn attention(&mut self, tenant: &str, _now: DateTime<Utc>) -> StoreResult<Vec<Resource>> {
+        Ok(self.tenant_resources(tenant).cloned().collect())
+    }
+
+    fn knowledge(&mut self, tenant: &str) -> StoreResult<Vec<KnowledgeItem>> {
+        Ok(self
+            .knowledge
+            .iter()
+            .filter(|k| k.tenant_id == tenant)
+            .cloned()
+            .collect())
+    }
+
+    fn set_knowledge_state(
+        &mut self,
+        tenant: &str,
+        ids: &[String],
+        state: KnowledgeState,
+    ) -> StoreResult<()> {
+        for k in self
+            .knowledge
+            .iter_mut()
+            .filter(|k| k.tenant_id == tenant && ids.contains(&k.id))
+        {
+            k.state = state;
+        }
+        Ok(())
+    }
+
+    fn postpaid(&mut self, tenant: &str) -> StoreResult<PostpaidState> {
+        Ok(self.postpaid_state(tenant))
+    }
+
+    fn save_postpaid(
+        &mut self,
+        tenant: &str,
+        state: &PostpaidState,
+        change: &PostpaidChange,
+    ) -> StoreResult<()> {
+        self.postpaid.insert(tenant.to_string(), state.clone());
+        self.postpaid_history.push(change.clone());
+        Ok(())
+    }
+
+    fn postpaid_history(
+        &mut self,
+        tenant: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<PostpaidChange>> {
+        let mut history: Vec<PostpaidChange> = self
+            .postpaid_history
+            .iter()
+            .filter(|c| c.tenant_id == tenant)
+            .cloned()
+            .collect();
+        history.sort_by_key(|c| std::cmp::Reverse(c.at));
+        history.truncate(limit);
+        Ok(history)
+    }
+
+    fn usage_key(&mut self, tenant: &str, key: &str) -> StoreResult<Option<UsageKey>> {
+        Ok(self
+            .usage_keys
+            .get(tenant)
+            .and_then(|m| m.get(key))
+            .cloned())
+    }
+
+    fn save_usage_key(&mut self, tenant: &str, key: &str, k: &UsageKey) -> StoreResult<()> {
+        self.usage_keys
+            .entry(tenant.to_string())
+            .or_default()
+            .insert(key.to_string(), k.clone());
+        Ok(())
+    }
+
+    fn add_usage_record(&mut self, r: &UsageRecord) -> StoreResult<()> {
+        self.usage_records.push(r.clone());
+        Ok(())
+    }
+
+    fn usage_records(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<UsageRecord>> {
+        Ok(self
+            .usage_records
+            .iter()
+            .filter(|r| r.tenant_id == tenant && r.kind == kind && r.at >= from && r.at < until)
+            .cloned()
+            .collect())
+    }
+
+    fn mark_fired(&mut self, _tenant: &str, key: &FiredKey) -> StoreResult<bool> {
+        Ok(self.fired.0.insert(key.clone()))
+    }
+
+    fn next_message_seq(&mut self, tenant: &str) -> StoreResult<u64> {
+        let n = self.message_seq.entry(tenant.to_string()).or_default();
+        *n += 1;
+        Ok(*n)
+    }
+
+    fn add_notice(&mut self, n: &NoticeRecord) -> StoreResult<()> {
+        self.notices.push(n.clone());
+        Ok(())
+    }
+
+    fn add_outbox(&mut self, m: &OutboxMessage) -> StoreResult<()> {
+        self.outbox.push(m.clone());
+        Ok(())
+    }
+
+    fn notices(
+        &mut self,
+        tenant: &str,
+        user_id: &str,
+        req: &NoticesRequest,
+        skip: usize,
+        take: usize,
+    ) -> StoreResult<NoticePage> {
         let mut mine: Vec<NoticeView> = self
             .notices
             .iter()
-            .filter(|n| n.tenant_id == user.tenant_id)
+            .filter(|n| n.tenant_id == tenant)
             .map(|n| NoticeView {
                 id: n.id.clone(),
                 resource_id: n.resource_id.clone(),
@@ -527,7 +301,7 @@ impl Ledger {
                 resource_kind: n.resource_kind,
                 notice: n.notice,
                 at: n.at,
-                read: n.read_by.contains(&user.id),
+                read: n.read_by.iter().any(|u| u == user_id),
             })
             .collect();
         let unread_count = mine.iter().filter(|n| !n.read).count() as u64;
@@ -548,61 +322,48 @@ impl Ledger {
         })
     }
 
-    pub fn mark_notices_read(
+    fn unknown_notice(&mut self, tenant: &str, ids: &[String]) -> StoreResult<Option<String>> {
+        Ok(ids
+            .iter()
+            .find(|id| {
+                !self
+                    .notices
+                    .iter()
+                    .any(|n| &n.id == *id && n.tenant_id == tenant)
+            })
+            .cloned())
+    }
+
+    fn mark_read(
         &mut self,
+        tenant: &str,
         user_id: &str,
-        req: &MarkNoticesReadRequest,
-    ) -> Result<UnreadCount, ApiError> {
-        let user = self.user(user_id)?.clone();
-        if !req.all && req.notice_ids.is_empty() {
-            return Err(ApiError::new(
-                ErrorCode::MissingParameter,
-                "Give NoticeIds, or All: true.",
-            ));
-        }
-        if req.notice_ids.len() > 1000 {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameterValue,
-                "At most 1000 NoticeIds at once.",
-            ));
-        }
-        for id in &req.notice_ids {
-            if !self
-                .notices
-                .iter()
-                .any(|n| &n.id == id && n.tenant_id == user.tenant_id)
-            {
-                return Err(ApiError::new(
-                    ErrorCode::ResourceNotFound,
-                    format!("No notice {id} in this account."),
-                ));
-            }
-        }
+        ids: Option<&[String]>,
+    ) -> StoreResult<u64> {
         let mut unread = 0;
-        for n in self
-            .notices
-            .iter_mut()
-            .filter(|n| n.tenant_id == user.tenant_id)
-        {
-            if (req.all || req.notice_ids.contains(&n.id)) && !n.read_by.contains(&user.id) {
-                n.read_by.push(user.id.clone());
-            }
-            if !n.read_by.contains(&user.id) {
+        for n in self.notices.iter_mut().filter(|n| n.tenant_id == tenant) {
+            let pick = ids.is_none_or(|ids| ids.contains(&n.id));
+            let read = n.read_by.iter().any(|u| u == user_id);
+            if pick && !read {
+                n.read_by.push(user_id.to_string());
+            } else if !read {
                 unread += 1;
             }
         }
-        Ok(UnreadCount {
-            unread_count: unread,
-        })
+        Ok(unread)
     }
 
-    pub fn outbox_page(&self, user_id: &str, req: &OutboxRequest) -> Result<OutboxPage, ApiError> {
-        let user = self.user(user_id)?;
-        let (skip, take) = page_bounds(req.page_number, req.page_size)?;
+    fn outbox(
+        &mut self,
+        tenant: &str,
+        _req: &OutboxRequest,
+        skip: usize,
+        take: usize,
+    ) -> StoreResult<OutboxPage> {
         let mut mine: Vec<&OutboxMessage> = self
             .outbox
             .iter()
-            .filter(|m| m.tenant_id == user.tenant_id)
+            .filter(|m| m.tenant_id == tenant)
             .collect();
         mine.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
         Ok(OutboxPage {
@@ -611,29 +372,158 @@ impl Ledger {
         })
     }
 
+    fn changed(&mut self, _tenant: &str, _what: Change) {}
+}
+
+/// Convenience over the engine, for the mock store and tests: each runs the
+/// shared path (advance the user's tenant to `now`, then the action).
+impl Ledger {
+    pub fn account_of(&self, tenant: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.tenant_id == tenant)
+    }
+
+    pub fn tenant_resources<'a>(
+        &'a self,
+        tenant: &'a str,
+    ) -> impl Iterator<Item = &'a Resource> + 'a {
+        self.resources.iter().filter(move |r| r.tenant_id == tenant)
+    }
+
+    pub fn postpaid_state(&self, tenant: &str) -> PostpaidState {
+        self.postpaid
+            .get(tenant)
+            .cloned()
+            .unwrap_or_else(default_postpaid)
+    }
+
+    fn tenant_of(&self, user_id: &str) -> Option<String> {
+        self.users
+            .iter()
+            .find(|u| u.id == user_id)
+            .map(|u| u.tenant_id.clone())
+    }
+
+    fn at_now(&mut self, user_id: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+        if let Some(t) = self.tenant_of(user_id) {
+            engine::advance(self, &t, now)?;
+        }
+        Ok(())
+    }
+
+    /// Let time pass to `now` for every tenant.
+    pub fn advance(&mut self, now: DateTime<Utc>) {
+        let tenants: Vec<String> = self.accounts.iter().map(|a| a.tenant_id.clone()).collect();
+        for t in tenants {
+            let _ = engine::advance(self, &t, now);
+        }
+    }
+
+    /// Fire every threshold due at `now` for every tenant (the same as
+    /// letting time pass to `now`). Returns the tenants that got something new.
+    pub fn fire_due(&mut self, now: DateTime<Utc>) -> Vec<String> {
+        let before = self.message_seq.clone();
+        self.advance(now);
+        self.message_seq
+            .iter()
+            .filter(|(t, n)| before.get(*t) != Some(n))
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+
     pub fn usage_history(
-        &self,
+        &mut self,
         user_id: &str,
         req: &UsageHistoryRequest,
         now: DateTime<Utc>,
     ) -> Result<UsageHistory, ApiError> {
-        let user = self.user(user_id)?;
-        if req.kind == ResourceKind::KnowledgeCapacity {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameterValue,
-                "Knowledge capacity has no usage history; see DescribeKnowledgeUsage.",
-            ));
-        }
-        Ok(UsageHistory {
-            kind: req.kind,
-            granularity: req.granularity,
-            points: notify::history(
-                &self.usage_records,
-                &user.tenant_id,
-                req.kind,
-                req.granularity,
-                now,
-            ),
-        })
+        engine::usage_history(self, user_id, req, now)
+    }
+
+    pub fn list_resources(
+        &mut self,
+        user_id: &str,
+        q: &ListResourcesRequest,
+        now: DateTime<Utc>,
+    ) -> Result<ResourcePage, ApiError> {
+        self.at_now(user_id, now)?;
+        engine::list_resources(self, user_id, q, now)
+    }
+
+    pub fn summary(&mut self, user_id: &str, now: DateTime<Utc>) -> Result<Summary, ApiError> {
+        self.at_now(user_id, now)?;
+        engine::summary(self, user_id, now)
+    }
+
+    pub fn knowledge_usage(
+        &mut self,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<KnowledgeUsage, ApiError> {
+        self.at_now(user_id, now)?;
+        engine::knowledge_usage(self, user_id, now)
+    }
+
+    pub fn renew(
+        &mut self,
+        user_id: &str,
+        req: &RenewRequest,
+        now: DateTime<Utc>,
+    ) -> Result<RenewResult, ApiError> {
+        self.at_now(user_id, now)?;
+        engine::renew(self, user_id, req, now)
+    }
+
+    pub fn restore_knowledge(
+        &mut self,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RestoreResult, ApiError> {
+        self.at_now(user_id, now)?;
+        engine::restore_knowledge(self, user_id, now)
+    }
+
+    pub fn modify_postpaid(
+        &mut self,
+        user_id: &str,
+        enable: bool,
+        now: DateTime<Utc>,
+    ) -> Result<PostpaidView, ApiError> {
+        self.at_now(user_id, now)?;
+        engine::modify_postpaid(self, user_id, enable, now)
+    }
+
+    pub fn list_sub_accounts(&mut self, user_id: &str) -> Result<Vec<User>, ApiError> {
+        engine::list_sub_accounts(self, user_id)
+    }
+
+    pub fn modify_permission(
+        &mut self,
+        user_id: &str,
+        req: &ModifyPermissionRequest,
+    ) -> Result<User, ApiError> {
+        engine::modify_permission(self, user_id, req)
+    }
+
+    /// Meter usage (operator side): the tenant advanced to `now`, then the
+    /// deduction, firing what it made due.
+    pub fn report_usage(
+        &mut self,
+        req: &ReportUsageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Deduction, ApiError> {
+        engine::advance(self, &req.tenant_id, now)?;
+        engine::report_usage(self, req, now)
+    }
+
+    pub fn notices(&mut self, user_id: &str, req: &NoticesRequest) -> Result<NoticePage, ApiError> {
+        engine::notices(self, user_id, req)
+    }
+
+    pub fn mark_notices_read(
+        &mut self,
+        user_id: &str,
+        req: &MarkNoticesReadRequest,
+    ) -> Result<UnreadCount, ApiError> {
+        engine::mark_notices_read(self, user_id, req)
     }
 }

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod api;
 pub mod csv;
 pub mod deduction;
+pub mod engine;
 pub mod expiry;
 pub mod format;
 pub mod knowledge;
@@ -17,6 +18,7 @@ pub mod query;
 pub mod reminders;
 pub mod seed;
 pub mod status;
+pub mod store;
 pub mod usage;
 
 pub use api::{ApiError, ErrorCode};

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::expiry::DAY_SECS;
@@ -78,7 +78,8 @@ pub struct FiredKey {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Fired(pub BTreeSet<FiredKey>);
 
-fn key(r: &Resource, t: Threshold) -> FiredKey {
+/// The key a threshold fires under for `r` (once per key).
+pub fn key(r: &Resource, t: Threshold) -> FiredKey {
     FiredKey {
         resource_id: r.id.clone(),
         threshold: t,
@@ -92,7 +93,40 @@ fn watched(r: &Resource, now: DateTime<Utc>) -> bool {
 }
 
 fn within_days(r: &Resource, now: DateTime<Utc>, days: u8) -> bool {
-    (r.expires_at - now).num_seconds() <= days as i64 * DAY_SECS
+    r.expires_at - now <= Duration::seconds(days as i64 * DAY_SECS)
+}
+
+/// The instants at which time alone can change what is due for `r`, or its
+/// status: taking effect, each expiry threshold, expiry.
+fn instants(r: &Resource) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+    let days = NOTICE_EXPIRY_DAYS
+        .iter()
+        .chain(REMINDER_EXPIRY_DAYS.iter())
+        .map(move |d| r.expires_at - Duration::seconds(*d as i64 * DAY_SECS));
+    std::iter::once(r.effective_at)
+        .chain(days)
+        .chain(std::iter::once(r.expires_at))
+}
+
+/// The next instant after `now` at which time changes `r`'s status or
+/// makes a threshold due; None once nothing more can happen by time alone.
+/// Between `now` and that instant, [`due`] and the status stay as they are
+/// at `now` (for unchanged usage), so a store need only revisit a resource
+/// when its next due instant has come.
+pub fn next_due(r: &Resource, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if r.refunded {
+        return None;
+    }
+    instants(r).filter(|t| *t > now).min()
+}
+
+/// The first instant anything time-driven happens to `r` (for a resource
+/// stored without having been looked at yet).
+pub fn first_due(r: &Resource) -> Option<DateTime<Utc>> {
+    if r.refunded {
+        return None;
+    }
+    instants(r).min()
 }
 
 /// Console notices whose condition holds for `r` at `now`.

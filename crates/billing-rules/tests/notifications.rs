@@ -57,7 +57,9 @@ fn seed_fires_what_is_due_once() {
 #[test]
 fn metering_crossing_thresholds_fires_each_once() {
     let mut l = seed::demo(t0());
+    // The tenants that got a notice or reminder from the metering event.
     let report = |l: &mut billing_rules::Ledger, amount: u64, key: &str| {
+        let before = l.message_seq.clone();
         l.report_usage(
             &ReportUsageRequest {
                 tenant_id: seed::ACME.into(),
@@ -68,7 +70,12 @@ fn metering_crossing_thresholds_fires_each_once() {
             t0(),
         )
         .unwrap();
-        l.fire_due(t0())
+        assert!(l.fire_due(t0()).is_empty(), "the change fired what it made due");
+        l.message_seq
+            .iter()
+            .filter(|(t, n)| before.get(*t) != Some(*n))
+            .map(|(t, _)| t.clone())
+            .collect::<Vec<_>>()
     };
     // The search trial has 880 calls left of 1000: draw 790 -> 90 left (9%).
     assert_eq!(report(&mut l, 790, "a"), vec![seed::ACME.to_string()]);
@@ -147,7 +154,7 @@ fn restart_catches_up_without_repeating() {
     );
 }
 
-fn all_notices(l: &billing_rules::Ledger, user: &str) -> NoticePage {
+fn all_notices(l: &mut billing_rules::Ledger, user: &str) -> NoticePage {
     l.notices(
         user,
         &NoticesRequest {
@@ -162,7 +169,7 @@ fn all_notices(l: &billing_rules::Ledger, user: &str) -> NoticePage {
 #[test]
 fn notices_are_per_tenant_unread_first_and_read_per_user() {
     let mut l = seed::demo(t0());
-    let page = all_notices(&l, users::ACME_MAIN);
+    let page = all_notices(&mut l, users::ACME_MAIN);
     assert!(page.total > 0 && page.unread_count == page.total);
     assert!(
         page.items
@@ -181,7 +188,7 @@ fn notices_are_per_tenant_unread_first_and_read_per_user() {
         )
         .unwrap();
     assert_eq!(left.unread_count, page.total - 1);
-    let page = all_notices(&l, users::ACME_MAIN);
+    let page = all_notices(&mut l, users::ACME_MAIN);
     assert_eq!(
         page.items.last().unwrap().id,
         first,
@@ -231,7 +238,7 @@ fn notices_are_per_tenant_unread_first_and_read_per_user() {
 
 #[test]
 fn history_buckets_by_day_and_hour() {
-    let l = seed::demo(t0());
+    let mut l = seed::demo(t0());
     let day = l
         .usage_history(
             users::ACME_MAIN,

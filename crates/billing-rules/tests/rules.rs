@@ -397,7 +397,7 @@ fn formats() {
 #[test]
 fn demo_seed_shows_every_state() {
     let now = t0();
-    let l = seed::demo(now);
+    let mut l = seed::demo(now);
     let acme = l.summary(users::ACME_MAIN, now).unwrap();
     assert_eq!(
         acme.nearly_exhausted
@@ -473,7 +473,7 @@ fn demo_seed_shows_every_state() {
 #[test]
 fn list_validates_filters_searches_and_pages() {
     let now = t0();
-    let l = seed::demo(now);
+    let mut l = seed::demo(now);
     let mut q = ListResourcesRequest {
         tab: Tab::PayAsYouGo,
         status: None,
@@ -619,7 +619,7 @@ fn ledger_postpaid_renew_restore_and_metering() {
 
 #[test]
 fn knowledge_usage_sends_counts_as_strings() {
-    let l = seed::demo(t0());
+    let mut l = seed::demo(t0());
     let ku = l.knowledge_usage(users::ACME_MAIN, t0()).unwrap();
     let json = serde_json::to_value(&ku).unwrap();
     assert_eq!(json["AvailableCharSize"], "10000000");

@@ -1,0 +1,184 @@
+//! The one storage seam. Every action runs in [`crate::engine`] over a
+//! [`Store`]: the browser's mock store implements it in memory
+//! ([`crate::Ledger`]), the server over one SQLite or PostgreSQL
+//! transaction. Every method is scoped to one tenant, so a backend can
+//! answer it from that tenant's rows alone (indexes lead with `tenant_id`).
+//!
+//! A failure of the storage itself is an [`ApiError`] with
+//! `InternalError`; the caller rolls the transaction back.
+
+use chrono::{DateTime, Utc};
+
+use crate::api::{
+    ApiError, ListResourcesRequest, NoticePage, NoticesRequest, OutboxPage, OutboxRequest,
+    PostpaidChange, ResourcePage,
+};
+use crate::deduction::Deduction;
+use crate::knowledge::{KnowledgeItem, KnowledgeState};
+use crate::model::{Account, Resource, ResourceKind, User};
+use crate::notify::{NoticeRecord, OutboxMessage, UsageRecord};
+use crate::postpaid::PostpaidState;
+use crate::reminders::FiredKey;
+
+pub type StoreResult<T> = Result<T, ApiError>;
+
+/// What a change touched, for live updates (the console refetches the
+/// views of that kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Change {
+    Usage,
+    Notice,
+    Postpaid,
+    Permission,
+}
+
+impl Change {
+    pub const ALL: [Change; 4] = [
+        Change::Usage,
+        Change::Notice,
+        Change::Postpaid,
+        Change::Permission,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Usage => "usage",
+            Change::Notice => "notice",
+            Change::Postpaid => "postpaid",
+            Change::Permission => "permission",
+        }
+    }
+
+    pub fn from_str(s: &str) -> Option<Change> {
+        Change::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// A metering idempotency key, as stored: what the request was (so a replay
+/// with another body is refused) and what it did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UsageKey {
+    /// `Kind:Amount` of the first request (the whole of its meaning once
+    /// the tenant and key are fixed).
+    pub fingerprint: String,
+    pub deduction: Deduction,
+}
+
+/// Tenant-scoped reads and writes. Implementations read and write only the
+/// rows named; the engine decides what to do with them.
+pub trait Store {
+    // Users and accounts.
+    fn user(&mut self, user_id: &str) -> StoreResult<Option<User>>;
+    fn tenant_users(&mut self, tenant: &str) -> StoreResult<Vec<User>>;
+    fn set_postpaid_permission(
+        &mut self,
+        tenant: &str,
+        user_id: &str,
+        granted: bool,
+    ) -> StoreResult<()>;
+    fn account(&mut self, tenant: &str) -> StoreResult<Option<Account>>;
+    fn set_balance(&mut self, tenant: &str, cents: i64) -> StoreResult<()>;
+
+    // Resources.
+    fn resource(&mut self, tenant: &str, id: &str) -> StoreResult<Option<Resource>>;
+    /// Resources whose next time-driven instant ([`crate::reminders::next_due`])
+    /// has come by `now`.
+    fn due_resources(&mut self, tenant: &str, now: DateTime<Utc>) -> StoreResult<Vec<Resource>>;
+    /// Store a resource's new state as of `now` (its status and next due
+    /// instant follow from it).
+    fn save_resource(&mut self, r: &Resource, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Drawable packages of `kind` in deduction order: the shortest prefix
+    /// whose remaining quota covers `need`, or all of them.
+    fn drawable(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        need: u64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Resource>>;
+    /// Knowledge capacity resources available at `now`.
+    fn knowledge_capacity(&mut self, tenant: &str, now: DateTime<Utc>) -> StoreResult<Vec<Resource>>;
+    /// One page of the list (the request is already validated).
+    fn list(
+        &mut self,
+        tenant: &str,
+        q: &ListResourcesRequest,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ResourcePage>;
+    /// At least every resource the attention area could name at `now`:
+    /// nearly exhausted or exhausted, expiring within 30 days, expired in
+    /// the last 30 days.
+    fn attention(&mut self, tenant: &str, now: DateTime<Utc>) -> StoreResult<Vec<Resource>>;
+
+    // Knowledge.
+    fn knowledge(&mut self, tenant: &str) -> StoreResult<Vec<KnowledgeItem>>;
+    fn set_knowledge_state(
+        &mut self,
+        tenant: &str,
+        ids: &[String],
+        state: KnowledgeState,
+    ) -> StoreResult<()>;
+
+    // Postpaid.
+    fn postpaid(&mut self, tenant: &str) -> StoreResult<PostpaidState>;
+    fn save_postpaid(
+        &mut self,
+        tenant: &str,
+        state: &PostpaidState,
+        change: &PostpaidChange,
+    ) -> StoreResult<()>;
+    /// Newest first; equal instants in the order they were made.
+    fn postpaid_history(&mut self, tenant: &str, limit: usize)
+        -> StoreResult<Vec<PostpaidChange>>;
+
+    // Metering.
+    fn usage_key(&mut self, tenant: &str, key: &str) -> StoreResult<Option<UsageKey>>;
+    fn save_usage_key(&mut self, tenant: &str, key: &str, k: &UsageKey) -> StoreResult<()>;
+    fn add_usage_record(&mut self, r: &UsageRecord) -> StoreResult<()>;
+    /// Records of `kind` with `from <= at < until`.
+    fn usage_records(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<UsageRecord>>;
+
+    // Notices and reminders.
+    /// Record a threshold as fired; false when it had fired already.
+    fn mark_fired(&mut self, tenant: &str, key: &FiredKey) -> StoreResult<bool>;
+    /// The tenant's next notice/reminder number (1, 2, ...).
+    fn next_message_seq(&mut self, tenant: &str) -> StoreResult<u64>;
+    fn add_notice(&mut self, n: &NoticeRecord) -> StoreResult<()>;
+    fn add_outbox(&mut self, m: &OutboxMessage) -> StoreResult<()>;
+    /// Unread first, then newest first (id descending breaks ties).
+    fn notices(
+        &mut self,
+        tenant: &str,
+        user_id: &str,
+        req: &NoticesRequest,
+        skip: usize,
+        take: usize,
+    ) -> StoreResult<NoticePage>;
+    /// The first of `ids` that is not a notice of the tenant.
+    fn unknown_notice(&mut self, tenant: &str, ids: &[String]) -> StoreResult<Option<String>>;
+    /// Mark `ids` (or every notice, with None) read for the user; returns
+    /// the user's unread count afterwards.
+    fn mark_read(
+        &mut self,
+        tenant: &str,
+        user_id: &str,
+        ids: Option<&[String]>,
+    ) -> StoreResult<u64>;
+    /// Newest first.
+    fn outbox(
+        &mut self,
+        tenant: &str,
+        req: &OutboxRequest,
+        skip: usize,
+        take: usize,
+    ) -> StoreResult<OutboxPage>;
+
+    /// The engine says what it changed (for live updates after commit).
+    fn changed(&mut self, tenant: &str, what: Change);
+}
