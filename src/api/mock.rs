@@ -131,7 +131,7 @@ impl MockStore {
         let user = self.inner.user.borrow().clone();
         let result = match Action::from_name(action) {
             Some(a) => actions::run(
-                &mut self.inner.ledger.borrow_mut(),
+                &mut *self.inner.ledger.borrow_mut(),
                 a,
                 &user,
                 body,
