@@ -147,7 +147,11 @@ pub fn list_resources<S: Store>(
     s.list(&user.tenant_id, q, now)
 }
 
-pub fn summary<S: Store>(s: &mut S, user_id: &str, now: DateTime<Utc>) -> Result<Summary, ApiError> {
+pub fn summary<S: Store>(
+    s: &mut S,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Summary, ApiError> {
     let user = user(s, user_id)?;
     let t = &user.tenant_id;
     let mut sum = Summary {
@@ -238,12 +242,14 @@ pub fn renew<S: Store>(
             "Months must be from 1 to 36.",
         ));
     }
-    let mut r = s.resource(&user.tenant_id, &req.resource_id)?.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::ResourceNotFound,
-            format!("No resource {} in this account.", req.resource_id),
-        )
-    })?;
+    let mut r = s
+        .resource(&user.tenant_id, &req.resource_id)?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ResourceNotFound,
+                format!("No resource {} in this account.", req.resource_id),
+            )
+        })?;
     if !user.is_main() {
         return Err(forbidden("Only the main account can renew resources, because renewal charges the account balance."));
     }
@@ -315,10 +321,7 @@ pub fn describe_postpaid<S: Store>(
     let t = &user.tenant_id;
     let state = s.postpaid(t)?;
     let changed_by_name = match &state.changed_by {
-        Some(id) => s
-            .user(id)?
-            .filter(|u| &u.tenant_id == t)
-            .map(|u| u.name),
+        Some(id) => s.user(id)?.filter(|u| &u.tenant_id == t).map(|u| u.name),
         None => None,
     };
     Ok(PostpaidView {

@@ -147,7 +147,11 @@ impl Store for Ledger {
         Ok(out)
     }
 
-    fn knowledge_capacity(&mut self, tenant: &str, now: DateTime<Utc>) -> StoreResult<Vec<Resource>> {
+    fn knowledge_capacity(
+        &mut self,
+        tenant: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Resource>> {
         Ok(self
             .tenant_resources(tenant)
             .filter(|r| {
@@ -210,11 +214,7 @@ impl Store for Ledger {
         Ok(())
     }
 
-    fn postpaid_history(
-        &mut self,
-        tenant: &str,
-        limit: usize,
-    ) -> StoreResult<Vec<PostpaidChange>> {
+    fn postpaid_history(&mut self, tenant: &str, limit: usize) -> StoreResult<Vec<PostpaidChange>> {
         let mut history: Vec<PostpaidChange> = self
             .postpaid_history
             .iter()

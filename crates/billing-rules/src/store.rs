@@ -97,7 +97,11 @@ pub trait Store {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<Resource>>;
     /// Knowledge capacity resources available at `now`.
-    fn knowledge_capacity(&mut self, tenant: &str, now: DateTime<Utc>) -> StoreResult<Vec<Resource>>;
+    fn knowledge_capacity(
+        &mut self,
+        tenant: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Resource>>;
     /// One page of the list (the request is already validated).
     fn list(
         &mut self,
@@ -128,8 +132,7 @@ pub trait Store {
         change: &PostpaidChange,
     ) -> StoreResult<()>;
     /// Newest first; equal instants in the order they were made.
-    fn postpaid_history(&mut self, tenant: &str, limit: usize)
-        -> StoreResult<Vec<PostpaidChange>>;
+    fn postpaid_history(&mut self, tenant: &str, limit: usize) -> StoreResult<Vec<PostpaidChange>>;
 
     // Metering.
     fn usage_key(&mut self, tenant: &str, key: &str) -> StoreResult<Option<UsageKey>>;

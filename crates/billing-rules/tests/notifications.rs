@@ -70,7 +70,10 @@ fn metering_crossing_thresholds_fires_each_once() {
             t0(),
         )
         .unwrap();
-        assert!(l.fire_due(t0()).is_empty(), "the change fired what it made due");
+        assert!(
+            l.fire_due(t0()).is_empty(),
+            "the change fired what it made due"
+        );
         l.message_seq
             .iter()
             .filter(|(t, n)| before.get(*t) != Some(*n))

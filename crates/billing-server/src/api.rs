@@ -7,13 +7,15 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use billing_rules::actions::{self, parse, Action};
 use billing_rules::api::{ApiError, ErrorCode, ReportUsageRequest};
+use billing_rules::engine;
 use billing_rules::model::User;
-use billing_rules::Ledger;
+use billing_rules::store::Store;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{db, AuthMode, Shared};
+use crate::store::SqlStore;
+use crate::{AuthMode, Shared};
 
 /// Request bodies above this are refused.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -92,68 +94,93 @@ fn check_origin(st: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// The stored form of a session id: its SHA-256, so a leaked database
+/// holds no usable cookie.
+pub fn session_hash(sid: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(sid.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Who is calling, or AuthFailure.
-pub fn identify(st: &Shared, headers: &HeaderMap) -> Result<String, ApiError> {
+pub fn identify(st: &Shared, headers: &HeaderMap) -> Result<User, ApiError> {
     let unauth = || {
         bad(
             ErrorCode::AuthFailureUnauthorizedOperation,
             "Not signed in, or the session has expired. Sign in again.",
         )
     };
-    let user_id = match &st.config.auth {
-        AuthMode::ProxyHeader(h) => headers
-            .get(h.as_str())
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-            .ok_or_else(unauth)?,
-        AuthMode::Demo => {
-            let sid = cookie_value(headers, COOKIE).ok_or_else(unauth)?;
-            let conn = st.db.lock().unwrap_or_else(|p| p.into_inner());
-            db::session_user(&conn, &sid, Utc::now().timestamp())
-                .map_err(|e| bad(ErrorCode::InternalError, e.0))?
-                .ok_or_else(unauth)?
-        }
+    let from_proxy = match &st.config.auth {
+        AuthMode::ProxyHeader(h) => Some(
+            headers
+                .get(h.as_str())
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .ok_or_else(unauth)?,
+        ),
+        AuthMode::Demo => None,
     };
-    let ledger = st.ledger.read().unwrap_or_else(|p| p.into_inner());
-    ledger.user(&user_id).map_err(|_| unauth())?;
-    Ok(user_id)
+    let sid = match from_proxy {
+        Some(_) => None,
+        None => Some(session_hash(
+            &cookie_value(headers, COOKIE).ok_or_else(unauth)?,
+        )),
+    };
+    st.db.read(|s| {
+        let user_id = match (&from_proxy, &sid) {
+            (Some(u), _) => u.clone(),
+            (None, Some(h)) => s
+                .session_user(h, Utc::now().timestamp())?
+                .ok_or_else(unauth)?,
+            _ => return Err(unauth()),
+        };
+        s.user(&user_id)?.ok_or_else(unauth)
+    })
 }
 
-/// Run a change under the write lock; what it changed is committed to
-/// SQLite (one IMMEDIATE transaction) before it is answered. If storing
-/// fails, the change is undone and nothing is answered as done.
+/// Run a write for `tenant` in one transaction: the tenant is brought up to
+/// date with time first, then `f` runs behind a savepoint. If `f` refuses,
+/// only its own part is undone; if storing fails or anything panics, all is
+/// rolled back and nothing is answered as done. Committed changes are
+/// published to the live streams.
 pub fn write<T>(
     st: &Shared,
-    f: impl FnOnce(&mut Ledger) -> Result<T, ApiError>,
+    tenant: &str,
+    now: chrono::DateTime<Utc>,
+    f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let mut ledger = st.ledger.write().unwrap_or_else(|p| p.into_inner());
-    let before = ledger.clone();
-    let now = Utc::now();
-    ledger.advance(now);
-    let out = f(&mut ledger);
-    // Notices and reminders the change (or time) made due, in the same transaction.
-    ledger.fire_due(now);
-    if *ledger != before {
-        let mut conn = st.db.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = db::save_changes(&mut conn, &before, &ledger) {
-            *ledger = before;
-            return Err(bad(
-                ErrorCode::InternalError,
-                format!("Storage failed; nothing was changed ({e})."),
-            ));
+    let (out, changes) = st.db.write(Some(tenant), |s| {
+        engine::advance(s, tenant, now)?;
+        s.begin_action()?;
+        match f(s) {
+            Ok(v) => Ok(Ok(v)),
+            Err(e) => {
+                s.undo_action()?;
+                Ok(Err(e))
+            }
         }
-        drop(conn);
-        for ev in crate::events::changes(&before, &ledger) {
-            let _ = st.events.send(ev);
-        }
-    }
+    })?;
+    crate::publish(st, &changes);
     out
 }
 
-/// Apply time-driven rules (expiry notices and reminders, knowledge
-/// isolation) and store what changed.
-pub fn sweep(st: &Shared) -> Result<(), ApiError> {
-    write(st, |_| Ok(()))
+/// Run a read for `tenant` in one snapshot, after bringing the tenant up to
+/// date with time if anything of it is due (a short write, then the read).
+pub fn read<T>(
+    st: &Shared,
+    tenant: &str,
+    now: chrono::DateTime<Utc>,
+    f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    if st.db.read(|s| s.has_due(tenant, now))? {
+        let (_, changes) = st
+            .db
+            .write(Some(tenant), |s| engine::advance(s, tenant, now))?;
+        crate::publish(st, &changes);
+    }
+    st.db.read(f)
 }
 
 fn operator_ok(st: &Shared, headers: &HeaderMap) -> bool {
@@ -303,14 +330,7 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
         "DescribeServerInfo" => {
             parse::<actions::Empty>(body)?;
             let (mode, demo_users) = match &st.config.auth {
-                AuthMode::Demo => (
-                    "demo",
-                    st.ledger
-                        .read()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .users
-                        .clone(),
-                ),
+                AuthMode::Demo => ("demo", st.db.read(|s| s.all_users())?),
                 AuthMode::ProxyHeader(_) => ("proxy", Vec::new()),
             };
             Ok((
@@ -330,24 +350,17 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
                 ));
             }
             let req: SignInRequest = parse(body)?;
-            let identity = st
-                .ledger
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .whoami(&req.user_id)?;
             let sid = format!(
                 "{}{}",
                 uuid::Uuid::new_v4().simple(),
                 uuid::Uuid::new_v4().simple()
             );
-            let conn = st.db.lock().unwrap_or_else(|p| p.into_inner());
-            db::create_session(
-                &conn,
-                &sid,
-                &req.user_id,
-                now.timestamp() + st.config.session_ttl_secs,
-            )
-            .map_err(|e| bad(ErrorCode::InternalError, e.0))?;
+            let expires = now.timestamp() + st.config.session_ttl_secs;
+            let (identity, _) = st.db.write(None, |s| {
+                let identity = engine::whoami(s, &req.user_id)?;
+                s.create_session(&session_hash(&sid), &req.user_id, expires)?;
+                Ok(identity)
+            })?;
             Ok((
                 to_json(identity)?,
                 Some(session_cookie(st, &sid, st.config.session_ttl_secs)),
@@ -357,8 +370,8 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
             check_origin(st, headers)?;
             parse::<actions::Empty>(body)?;
             if let Some(sid) = cookie_value(headers, COOKIE) {
-                let conn = st.db.lock().unwrap_or_else(|p| p.into_inner());
-                db::delete_session(&conn, &sid).map_err(|e| bad(ErrorCode::InternalError, e.0))?;
+                st.db
+                    .write(None, |s| s.delete_session(&session_hash(&sid)))?;
             }
             Ok((
                 Value::Object(Default::default()),
@@ -373,7 +386,13 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
                 ));
             }
             let req: ReportUsageRequest = parse(body)?;
-            Ok((to_json(write(st, |l| l.report_usage(&req, now))?)?, None))
+            let tenant = req.tenant_id.clone();
+            Ok((
+                to_json(write(st, &tenant, now, |s| {
+                    engine::report_usage(s, &req, now)
+                })?)?,
+                None,
+            ))
         }
         name => {
             let action = Action::from_name(name).ok_or_else(|| {
@@ -383,19 +402,18 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
                 )
             })?;
             let user = identify(st, headers)?;
-            if action.is_write() {
+            let t = &user.tenant_id;
+            let answer = if action.is_write() {
                 check_origin(st, headers)?;
-                Ok((
-                    write(st, |l| actions::dispatch(l, action, &user, body, now))?,
-                    None,
-                ))
+                write(st, t, now, |s| {
+                    actions::dispatch(s, action, &user.id, body, now)
+                })?
             } else {
-                let ledger = st.ledger.read().unwrap_or_else(|p| p.into_inner());
-                Ok((
-                    actions::dispatch_read(&ledger, action, &user, body, now)?,
-                    None,
-                ))
-            }
+                read(st, t, now, |s| {
+                    actions::dispatch(s, action, &user.id, body, now)
+                })?
+            };
+            Ok((answer, None))
         }
     }
 }

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use billing_rules::Ledger;
 use futures_util::stream::{self, Stream, StreamExt};
+use postgres::fallible_iterator::FallibleIterator;
 use tokio::sync::broadcast;
 
 use crate::Shared;
@@ -20,54 +20,6 @@ pub struct Event {
     pub tenant_id: String,
     /// "usage", "notice", "postpaid" or "permission".
     pub kind: &'static str,
-}
-
-fn push(out: &mut Vec<Event>, tenant: &str, kind: &'static str) {
-    if !out.iter().any(|e| e.tenant_id == tenant && e.kind == kind) {
-        out.push(Event {
-            tenant_id: tenant.to_string(),
-            kind,
-        });
-    }
-}
-
-/// What changed between two ledgers, per tenant.
-pub fn changes(before: &Ledger, after: &Ledger) -> Vec<Event> {
-    let mut out = Vec::new();
-    for r in &after.resources {
-        if before.resources.iter().find(|b| b.id == r.id) != Some(r) {
-            push(&mut out, &r.tenant_id, "usage");
-        }
-    }
-    for a in &after.accounts {
-        if !before.accounts.contains(a) {
-            push(&mut out, &a.tenant_id, "usage");
-        }
-    }
-    for k in &after.knowledge {
-        if !before.knowledge.contains(k) {
-            push(&mut out, &k.tenant_id, "usage");
-        }
-    }
-    for n in after.notices.iter().skip(before.notices.len()) {
-        push(&mut out, &n.tenant_id, "notice");
-    }
-    for n in &after.notices {
-        if before.notices.iter().any(|b| b.id == n.id && b != n) {
-            push(&mut out, &n.tenant_id, "notice");
-        }
-    }
-    for (t, p) in &after.postpaid {
-        if before.postpaid.get(t) != Some(p) {
-            push(&mut out, t, "postpaid");
-        }
-    }
-    for u in &after.users {
-        if !before.users.contains(u) {
-            push(&mut out, &u.tenant_id, "permission");
-        }
-    }
-    out
 }
 
 fn tenant_stream(
@@ -106,21 +58,66 @@ fn tenant_stream(
 /// `GET /api/events`.
 pub async fn stream_events(State(st): State<Shared>, headers: HeaderMap) -> Response {
     let rid = uuid::Uuid::new_v4().to_string();
-    let user = match crate::api::identify(&st, &headers) {
-        Ok(u) => u,
-        Err(e) => return crate::api::err(&e, &rid),
-    };
-    let tenant = match st
-        .ledger
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .user(&user)
-    {
-        Ok(u) => u.tenant_id.clone(),
-        Err(e) => return crate::api::err(&e, &rid),
+    let st2 = st.clone();
+    let user = tokio::task::spawn_blocking(move || crate::api::identify(&st2, &headers)).await;
+    let tenant = match user {
+        Ok(Ok(u)) => u.tenant_id,
+        Ok(Err(e)) => return crate::api::err(&e, &rid),
+        Err(_) => return crate::api::err(&crate::store::internal("identify"), &rid),
     };
     let rx = st.events.subscribe();
     Sse::new(tenant_stream(rx, tenant))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
+}
+
+/// Follow every replica's commits: a dedicated connection LISTENs on the
+/// channel the commits NOTIFY, and each notification becomes an event in
+/// this process. If the connection drops, it reconnects and tells every
+/// stream to refetch (a notification may have been missed meanwhile).
+pub fn listen_postgres(url: String, tx: broadcast::Sender<Event>) {
+    std::thread::Builder::new()
+        .name("pg-listen".into())
+        .spawn(move || {
+            let mut first = true;
+            loop {
+                match postgres::Client::connect(&url, postgres::NoTls) {
+                    Ok(mut client) => {
+                        if client.batch_execute("LISTEN billing_events").is_ok() {
+                            if !first {
+                                let _ = tx.send(Event {
+                                    tenant_id: String::new(),
+                                    kind: "resync",
+                                });
+                            }
+                            first = false;
+                            let mut n = client.notifications();
+                            let mut it = n.blocking_iter();
+                            loop {
+                                match it.next() {
+                                    Ok(Some(note)) => {
+                                        if let Some((tenant, kind)) =
+                                            note.payload().split_once('\t')
+                                        {
+                                            if let Some(c) =
+                                                billing_rules::store::Change::from_str(kind)
+                                            {
+                                                let _ = tx.send(Event {
+                                                    tenant_id: tenant.to_string(),
+                                                    kind: c.as_str(),
+                                                });
+                                            }
+                                        }
+                                    }
+                                    Ok(None) | Err(_) => break,
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => eprintln!("billing-server: LISTEN connection failed: {e}"),
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        })
+        .expect("spawn the LISTEN thread");
 }

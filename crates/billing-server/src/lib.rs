@@ -1,20 +1,24 @@
-//! The billing API server: a thin JSON API over SQLite that is the authority
-//! for every rule (all of them from `billing-rules`), and serves the built
-//! console from the same origin.
+//! The billing API server: a thin JSON API over a database that is the
+//! authority for every rule (all of them from `billing-rules`), and serves
+//! the built console from the same origin. SQLite is the embedded default;
+//! PostgreSQL carries several stateless replicas.
 
 pub mod api;
-pub mod db;
 pub mod events;
 pub mod openapi;
+pub mod store;
 pub mod web;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use billing_rules::Ledger;
+use billing_rules::api::ApiError;
+use billing_rules::engine;
 use chrono::Utc;
-use rusqlite::Connection;
+
+pub use store::Database;
+use store::{Changes, Db, DbError};
 
 /// How users are identified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,49 +31,56 @@ pub enum AuthMode {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub db_path: PathBuf,
+    pub database: Database,
     /// The built client (Trunk's dist/); None serves the API only.
     pub dist: Option<PathBuf>,
     pub auth: AuthMode,
     /// Bearer token for ReportUsage (metering); None disables metering.
     pub operator_token: Option<String>,
     /// How often time-driven rules (expiry notices and reminders, knowledge
-    /// isolation) are applied. Thresholds are whole days, so every 30 s is far
-    /// finer than any of them needs, and a sweep of 100,000 resources costs
-    /// milliseconds.
+    /// isolation) are applied to the tenants that have something due. Each
+    /// request also brings its own tenant up to date first, so this only
+    /// bounds how late a notice reaches someone who is not looking.
     pub sweep_every: Duration,
     /// The console's origin, e.g. "https://billing.example.com"; by default
     /// the request's own Host over http.
     pub public_origin: Option<String>,
     pub session_ttl_secs: i64,
+    /// Database connections held open.
+    pub pool_size: u32,
 }
 
 impl Config {
+    /// An SQLite file.
     pub fn new(db_path: PathBuf) -> Self {
+        Self::with_database(Database::Sqlite(db_path))
+    }
+
+    pub fn with_database(database: Database) -> Self {
         Config {
-            db_path,
+            database,
             dist: None,
             auth: AuthMode::Demo,
             operator_token: None,
             sweep_every: Duration::from_secs(30),
             public_origin: None,
             session_ttl_secs: 8 * 3600,
+            pool_size: 8,
         }
     }
 }
 
 pub struct AppState {
     pub config: Config,
-    /// The working copy of the ledger; every change reaches `db` before it
-    /// is answered.
-    pub ledger: RwLock<Ledger>,
-    pub db: Mutex<Connection>,
+    pub db: Db,
     /// The CSP, with the mtime of the index.html it was computed from.
     pub csp: Mutex<(Option<std::time::SystemTime>, String)>,
-    /// API work is CPU-bound: at most one request per core runs at once;
+    /// Requests holding a database connection at once (the pool's size);
     /// the rest wait without holding a thread.
     pub workers: tokio::sync::Semaphore,
-    /// Changes, by tenant, for the live event streams.
+    /// Changes, by tenant, for the live event streams. With SQLite this
+    /// process's commits feed it; with PostgreSQL every replica's commits
+    /// reach it through LISTEN/NOTIFY.
     pub events: tokio::sync::broadcast::Sender<events::Event>,
 }
 
@@ -82,31 +93,70 @@ pub enum Opened {
     Existing,
 }
 
-/// Open the database (seeding the demo data into an empty one) and load it.
-pub fn open_state(config: Config) -> Result<(Shared, Opened), db::DbError> {
-    let mut conn = db::open(&config.db_path)?;
-    let opened = if db::is_empty(&conn)? {
-        db::seed(&mut conn, &billing_rules::seed::demo(Utc::now()))?;
-        Opened::Seeded
-    } else {
-        Opened::Existing
-    };
-    let ledger = db::load(&conn)?;
+/// Open the database: migrate it, seed the demo data into an empty one,
+/// and catch up on time that passed while no server ran.
+pub fn open_state(config: Config) -> Result<(Shared, Opened), DbError> {
+    let db = Db::open(&config.database, config.pool_size)?;
+    let seeded = db.migrate_and_seed(|| {
+        let now = Utc::now();
+        (billing_rules::seed::demo(now), now)
+    })?;
     let state = Arc::new(AppState {
+        workers: tokio::sync::Semaphore::new(config.pool_size as usize),
         config,
-        ledger: RwLock::new(ledger),
-        db: Mutex::new(conn),
+        db,
         csp: Mutex::new((None, String::new())),
         events: tokio::sync::broadcast::channel(1024).0,
-        workers: tokio::sync::Semaphore::new(
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
-        ),
     });
-    // Catch up on time that passed while the server was down.
-    api::sweep(&state).map_err(|e| db::DbError(e.message))?;
-    Ok((state, opened))
+    if let Database::Postgres(url) = &state.config.database {
+        events::listen_postgres(url.clone(), state.events.clone());
+    }
+    sweep(&state).map_err(|e| DbError(e.message))?;
+    Ok((
+        state,
+        if seeded {
+            Opened::Seeded
+        } else {
+            Opened::Existing
+        },
+    ))
+}
+
+/// Tell this process's event streams what a commit changed. With
+/// PostgreSQL the commit's NOTIFY does it, for every replica.
+pub fn publish(state: &AppState, changes: &Changes) {
+    if state.db.dialect() == store::Dialect::Sqlite {
+        for (tenant, what) in changes {
+            let _ = state.events.send(events::Event {
+                tenant_id: tenant.clone(),
+                kind: what.as_str(),
+            });
+        }
+    }
+}
+
+/// Apply time-driven rules to every tenant with something due, tenant by
+/// tenant, each in its own transaction; purge expired sessions. Several
+/// replicas may sweep at once: each tenant is locked while it is brought up
+/// to date, and every threshold fires once by its unique key.
+pub fn sweep(state: &AppState) -> Result<usize, ApiError> {
+    let now = Utc::now();
+    let mut done = 0;
+    loop {
+        let tenants = state.db.read(|s| s.due_tenants(now, 500))?;
+        if tenants.is_empty() {
+            break;
+        }
+        for t in &tenants {
+            let (_, changes) = state.db.write(Some(t), |s| engine::advance(s, t, now))?;
+            publish(state, &changes);
+        }
+        done += tenants.len();
+    }
+    state
+        .db
+        .write(None, |s| s.purge_sessions(now.timestamp()))?;
+    Ok(done)
 }
 
 /// Apply time-driven rules every `sweep_every` while the server runs.
@@ -118,7 +168,7 @@ pub fn spawn_sweeper(state: Shared) {
         loop {
             tick.tick().await;
             let st = state.clone();
-            let _ = tokio::task::spawn_blocking(move || api::sweep(&st)).await;
+            let _ = tokio::task::spawn_blocking(move || sweep(&st)).await;
         }
     });
 }

@@ -4,21 +4,31 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use billing_server::{app, open_state, spawn_sweeper, AuthMode, Config, Opened};
+use billing_server::{app, open_state, spawn_sweeper, AuthMode, Config, Database, Opened};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
-#[command(about = "Billing resources console: JSON API over SQLite, serving the built client")]
+#[command(
+    about = "Billing resources console: JSON API over SQLite or PostgreSQL, serving the built client"
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "BILLING_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// SQLite database file (created, migrated and seeded with demo data when empty).
+    /// SQLite database file (created, migrated and seeded with demo data
+    /// when empty). Ignored when --database is given.
     #[arg(long, env = "BILLING_DB", default_value = "billing.sqlite")]
     db: PathBuf,
-    /// Delete the database first, to start again from the demo seed.
+    /// The database: `postgres://user@host/name` for PostgreSQL (several
+    /// replicas may share it), or an SQLite path. Overrides --db.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
+    /// Delete the SQLite database first, to start again from the demo seed.
     #[arg(long)]
     reset: bool,
+    /// Database connections held open (and requests served at once).
+    #[arg(long, env = "BILLING_POOL_SIZE", default_value_t = 8)]
+    pool_size: u32,
     /// The built client (Trunk's dist/). Without it only the API is served.
     #[arg(long, env = "BILLING_DIST")]
     dist: Option<PathBuf>,
@@ -41,12 +51,19 @@ struct Args {
 async fn main() {
     let started = Instant::now();
     let args = Args::parse();
-    if args.reset {
+    let database = args
+        .database
+        .as_deref()
+        .map(Database::parse)
+        .unwrap_or_else(|| Database::Sqlite(args.db.clone()));
+    if let (true, Database::Sqlite(path)) = (args.reset, &database) {
         for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", args.db.display()));
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
-    let mut config = Config::new(args.db.clone());
+    let shown = database.describe();
+    let mut config = Config::with_database(database);
+    config.pool_size = args.pool_size.clamp(1, 256);
     config.dist = args.dist;
     config.auth = args
         .trust_proxy_header
@@ -55,18 +72,21 @@ async fn main() {
     config.operator_token = args.operator_token;
     config.sweep_every = Duration::from_secs(args.sweep_secs.max(1));
     config.public_origin = args.public_origin;
-    let (state, opened) = match open_state(config) {
+    // Opening may block on the database (migrations, the seed, catching up).
+    let (state, opened) = match tokio::task::spawn_blocking(move || open_state(config))
+        .await
+        .expect("open the database")
+    {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("billing-server: cannot open {}: {e}", args.db.display());
+            eprintln!("billing-server: cannot open {shown}: {e}");
             std::process::exit(1);
         }
     };
     match opened {
-        Opened::Seeded => eprintln!("billing-server: new database {} seeded with the demo data", args.db.display()),
+        Opened::Seeded => eprintln!("billing-server: new database {shown} seeded with the demo data"),
         Opened::Existing => eprintln!(
-            "billing-server: kept the existing database {} (start with --reset to begin again from the demo seed)",
-            args.db.display()
+            "billing-server: kept the existing database {shown} (start with --reset to begin again from the demo seed)"
         ),
     }
     spawn_sweeper(state.clone());

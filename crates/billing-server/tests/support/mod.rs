@@ -1,9 +1,13 @@
-//! A real server on a free port over a real temporary SQLite file.
+//! A real server on a free port over a real database: a temporary SQLite
+//! file, or with `BILLING_TEST_BACKEND=postgres` a freshly created
+//! PostgreSQL database (see `pg`).
 #![allow(dead_code)]
+
+pub mod pg;
 
 use std::path::{Path, PathBuf};
 
-use billing_server::{app, open_state, AuthMode, Config};
+use billing_server::{app, open_state, AuthMode, Config, Database};
 use serde_json::{json, Value};
 
 pub const OPERATOR: &str = "test-operator-token";
@@ -24,7 +28,7 @@ impl Server {
     /// its own runtime on its own thread, so stopping it closes every
     /// connection, as a real process restart does.
     pub async fn start_at(db: &Path, dist: Option<PathBuf>, auth: AuthMode, addr: &str) -> Server {
-        let mut config = Config::new(db.to_path_buf());
+        let mut config = Config::with_database(database_for(db));
         config.dist = dist;
         config.auth = auth;
         config.operator_token = Some(OPERATOR.into());
@@ -38,7 +42,10 @@ impl Server {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let (state, _) = open_state(config).expect("open state");
+                let (state, _) = tokio::task::spawn_blocking(move || open_state(config))
+                    .await
+                    .unwrap()
+                    .expect("open state");
                 let mut listener = None;
                 for _ in 0..100 {
                     match tokio::net::TcpListener::bind(&addr).await {
@@ -169,5 +176,15 @@ pub fn list_body(tab: &str) -> Value {
 impl Drop for Server {
     fn drop(&mut self) {
         self.halt();
+    }
+}
+
+/// The database a test's SQLite path stands for on the chosen backend. The
+/// same path always gives the same database (a restart keeps its data).
+pub fn database_for(path: &Path) -> Database {
+    if pg::selected() {
+        Database::Postgres(pg::database_for(path))
+    } else {
+        Database::Sqlite(path.to_path_buf())
     }
 }

@@ -1,0 +1,169 @@
+//! The little both databases share: parameter and row values, and a
+//! connection that runs one statement. SQL is written once with `$1, $2…`
+//! placeholders (SQLite gets them as `?1, ?2…`); every integer column is a
+//! 64-bit integer and every text column compares bytewise (PostgreSQL
+//! columns are `COLLATE "C"`), so both sort exactly as the in-memory store.
+
+use std::fmt;
+
+/// A parameter or a column value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum V {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for V {
+    fn from(v: i64) -> Self {
+        V::Int(v)
+    }
+}
+impl From<u64> for V {
+    fn from(v: u64) -> Self {
+        V::Int(v.min(i64::MAX as u64) as i64)
+    }
+}
+impl From<bool> for V {
+    fn from(v: bool) -> Self {
+        V::Int(v as i64)
+    }
+}
+impl From<&str> for V {
+    fn from(v: &str) -> Self {
+        V::Text(v.to_string())
+    }
+}
+impl From<String> for V {
+    fn from(v: String) -> Self {
+        V::Text(v)
+    }
+}
+impl From<&String> for V {
+    fn from(v: &String) -> Self {
+        V::Text(v.clone())
+    }
+}
+impl<T: Into<V>> From<Option<T>> for V {
+    fn from(v: Option<T>) -> Self {
+        v.map(Into::into).unwrap_or(V::Null)
+    }
+}
+
+/// One result row.
+#[derive(Debug, Clone, Default)]
+pub struct Row(pub Vec<V>);
+
+impl Row {
+    pub fn int(&self, i: usize) -> i64 {
+        match self.0.get(i) {
+            Some(V::Int(n)) => *n,
+            Some(V::Text(s)) => s.parse().unwrap_or_default(),
+            _ => 0,
+        }
+    }
+    pub fn u64(&self, i: usize) -> u64 {
+        self.int(i).max(0) as u64
+    }
+    pub fn opt_int(&self, i: usize) -> Option<i64> {
+        match self.0.get(i) {
+            Some(V::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+    pub fn text(&self, i: usize) -> String {
+        self.opt_text(i).unwrap_or_default()
+    }
+    pub fn opt_text(&self, i: usize) -> Option<String> {
+        match self.0.get(i) {
+            Some(V::Text(s)) => Some(s.clone()),
+            Some(V::Int(n)) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// A storage failure, with its cause (logged by the server, never sent).
+#[derive(Debug)]
+pub struct DbError(pub String);
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError(format!("sqlite: {e}"))
+    }
+}
+
+impl From<postgres::Error> for DbError {
+    fn from(e: postgres::Error) -> Self {
+        DbError(format!("postgres: {e}"))
+    }
+}
+
+impl From<r2d2::Error> for DbError {
+    fn from(e: r2d2::Error) -> Self {
+        DbError(format!("connection pool: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for DbError {
+    fn from(e: serde_json::Error) -> Self {
+        DbError(format!("stored JSON: {e}"))
+    }
+}
+
+/// Which SQL dialect a connection speaks, where the two differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// One open connection (inside a transaction the caller began).
+pub trait Sql {
+    fn dialect(&self) -> Dialect;
+    /// Run a statement; the number of rows it changed.
+    fn exec(&mut self, sql: &str, params: &[V]) -> Result<u64, DbError>;
+    fn rows(&mut self, sql: &str, params: &[V]) -> Result<Vec<Row>, DbError>;
+    fn batch(&mut self, sql: &str) -> Result<(), DbError>;
+
+    fn row(&mut self, sql: &str, params: &[V]) -> Result<Option<Row>, DbError> {
+        Ok(self.rows(sql, params)?.into_iter().next())
+    }
+}
+
+/// `$1` → `?1` (SQLite's numbered parameters); `$` inside quotes is left.
+pub fn numbered_for_sqlite(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            quoted = !quoted;
+        }
+        if c == '$' && !quoted && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_become_numbered_outside_quotes() {
+        assert_eq!(
+            super::numbered_for_sqlite("a = $1 AND b LIKE $12 ESCAPE '$1'"),
+            "a = ?1 AND b LIKE ?12 ESCAPE '$1'"
+        );
+    }
+}
