@@ -103,7 +103,9 @@ fn save<S: Store>(s: &mut S, r: &Resource, now: DateTime<Utc>) -> Result<(), Api
 /// thresholds fired; knowledge over the capacity then in force is isolated.
 /// Only due resources are read. Returns how many resources were due.
 pub fn advance<S: Store>(s: &mut S, tenant: &str, now: DateTime<Utc>) -> Result<usize, ApiError> {
-    let due = s.due_resources(tenant, now)?;
+    let mut due = s.due_resources(tenant, now)?;
+    // One order for every store, so notices are numbered alike everywhere.
+    due.sort_by(|a, b| a.id.cmp(&b.id));
     let mut capacity_changed = false;
     for r in &due {
         s.save_resource(r, now)?;

@@ -140,47 +140,29 @@ pub fn identify(st: &Shared, headers: &HeaderMap) -> Result<User, ApiError> {
     })
 }
 
-/// Run a write for `tenant` in one transaction: the tenant is brought up to
-/// date with time first, then `f` runs behind a savepoint. If `f` refuses,
-/// only its own part is undone; if storing fails or anything panics, all is
-/// rolled back and nothing is answered as done. Committed changes are
-/// published to the live streams.
+/// A change for `tenant` ([`crate::store::Db::act`]); what it committed
+/// goes to the live streams.
 pub fn write<T>(
     st: &Shared,
     tenant: &str,
     now: chrono::DateTime<Utc>,
     f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let (out, changes) = st.db.write(Some(tenant), |s| {
-        engine::advance(s, tenant, now)?;
-        s.begin_action()?;
-        match f(s) {
-            Ok(v) => Ok(Ok(v)),
-            Err(e) => {
-                s.undo_action()?;
-                Ok(Err(e))
-            }
-        }
-    })?;
+    let (out, changes) = st.db.act(tenant, now, f)?;
     crate::publish(st, &changes);
     out
 }
 
-/// Run a read for `tenant` in one snapshot, after bringing the tenant up to
-/// date with time if anything of it is due (a short write, then the read).
+/// A read for `tenant` ([`crate::store::Db::look`]).
 pub fn read<T>(
     st: &Shared,
     tenant: &str,
     now: chrono::DateTime<Utc>,
     f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    if st.db.read(|s| s.has_due(tenant, now))? {
-        let (_, changes) = st
-            .db
-            .write(Some(tenant), |s| engine::advance(s, tenant, now))?;
-        crate::publish(st, &changes);
-    }
-    st.db.read(f)
+    let (out, changes) = st.db.look(tenant, now, f)?;
+    crate::publish(st, &changes);
+    Ok(out)
 }
 
 fn operator_ok(st: &Shared, headers: &HeaderMap) -> bool {

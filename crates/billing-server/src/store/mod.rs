@@ -20,6 +20,7 @@ use billing_rules::api::{
     ApiError, ErrorCode, ListResourcesRequest, NoticePage, NoticeView, NoticesRequest, OutboxPage,
     OutboxRequest, PostpaidChange, ResourcePage, ResourceRow, SortKey, StatusCounts,
 };
+use billing_rules::engine;
 use billing_rules::knowledge::{KnowledgeItem, KnowledgeState};
 use billing_rules::model::{Account, Resource, ResourceKind, Source, User};
 use billing_rules::notify::{NoticeRecord, OutboxMessage, UsageRecord};
@@ -188,6 +189,50 @@ impl Db {
         .map_err(db)?
     }
 
+    /// The server's path for a change to `tenant` at `now`, in one
+    /// transaction: the tenant is brought up to date with time first
+    /// ([`engine::advance`]), then `f` runs behind a savepoint. If `f`
+    /// refuses, only its own part is undone (what time did stays, as in
+    /// memory); if storing fails or anything panics, all is rolled back.
+    /// The outer error is storage's, the inner the action's answer.
+    #[allow(clippy::type_complexity)]
+    pub fn act<T>(
+        &self,
+        tenant: &str,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
+    ) -> Result<(Result<T, ApiError>, Changes), ApiError> {
+        self.write(Some(tenant), |s| {
+            engine::advance(s, tenant, now)?;
+            s.begin_action()?;
+            match f(s) {
+                Ok(v) => Ok(Ok(v)),
+                Err(e) => {
+                    s.undo_action()?;
+                    Ok(Err(e))
+                }
+            }
+        })
+    }
+
+    /// The server's path for a read of `tenant` at `now`: if anything of
+    /// the tenant is due, a short write brings it up to date first; then
+    /// `f` runs in one snapshot.
+    pub fn look<T>(
+        &self,
+        tenant: &str,
+        now: DateTime<Utc>,
+        f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
+    ) -> Result<(T, Changes), ApiError> {
+        let mut changes = Changes::new();
+        if self.read(|s| s.has_due(tenant, now))? {
+            changes = self
+                .write(Some(tenant), |s| engine::advance(s, tenant, now))?
+                .1;
+        }
+        Ok((self.read(f)?, changes))
+    }
+
     /// Whether the database answers and is migrated (for `/readyz`).
     pub fn ready(&self) -> Result<(), DbError> {
         self.with_conn(|c| {
@@ -228,7 +273,7 @@ impl Db {
                     == 0;
                 if empty {
                     let (ledger, at) = seed();
-                    import(conn, &ledger, at)?;
+                    import(conn, &ledger, Imported::AdvancedTo(at))?;
                 }
                 Ok(empty)
             })();
@@ -361,9 +406,36 @@ fn user(row: &Row) -> Result<User, DbError> {
 
 const USER_COLS: &str = "id, tenant_id, name, role, postpaid_permission";
 
+/// How far an imported ledger has been brought up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// Advanced to the instant given: only later instants are due.
+    AdvancedTo(DateTime<Utc>),
+    /// Never looked at: everything is due at once (the next request or
+    /// sweep for its tenant brings it up to date, firing what is due).
+    Raw(DateTime<Utc>),
+}
+
+impl Db {
+    /// Write an in-memory ledger's rows into the database in one
+    /// transaction (the benchmark generator). Accounts must be new;
+    /// resources may join an existing tenant.
+    pub fn import(&self, l: &Ledger, how: Imported) -> Result<(), ApiError> {
+        self.write(None, |s| import(s.conn(), l, how).map_err(db))
+            .map(|_| ())
+    }
+}
+
 /// Write a whole in-memory ledger (the demo seed, a benchmark tenant) into
-/// the tables, as of `at` (the instant it was last advanced to).
-pub fn import(conn: &mut dyn Sql, l: &Ledger, at: DateTime<Utc>) -> Result<(), DbError> {
+/// the tables.
+pub fn import(conn: &mut dyn Sql, l: &Ledger, how: Imported) -> Result<(), DbError> {
+    let at = match how {
+        Imported::AdvancedTo(t) | Imported::Raw(t) => t,
+    };
+    let due = |r: &Resource| match how {
+        Imported::AdvancedTo(t) => next_due(r, t),
+        Imported::Raw(_) => billing_rules::reminders::first_due(r),
+    };
     for a in &l.accounts {
         let p = l.postpaid_state(&a.tenant_id);
         conn.exec(
@@ -401,7 +473,7 @@ pub fn import(conn: &mut dyn Sql, l: &Ledger, at: DateTime<Utc>) -> Result<(), D
             .or_default() += 1;
         conn.exec(
             &format!("INSERT INTO resources ({RES_COLS}, tab, status, usage_bp, draw_rank, search, due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"),
-            &resource_params(r, s, next_due(r, at)),
+            &resource_params(r, s, due(r)),
         )?;
     }
     for ((t, tab, s), n) in counts {

@@ -1,0 +1,187 @@
+//! One meaning for every action: the same random sequence of actions,
+//! metering and clock moves runs against the in-memory store (the browser's
+//! mock), SQLite, and with `BILLING_TEST_BACKEND=postgres` PostgreSQL too,
+//! each through its real path (the server's `Db::act`/`Db::look`), and every
+//! answer must be identical.
+
+mod support;
+
+use billing_rules::actions::{self, Action};
+use billing_rules::api::{ApiError, ReportUsageRequest};
+use billing_rules::model::ResourceKind;
+use billing_rules::seed::{self, users::*};
+use billing_rules::store::Store;
+use billing_rules::{engine, Ledger};
+use billing_server::store::Db;
+use billing_server::Database;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const USERS: [&str; 6] = [
+    ACME_MAIN,
+    ACME_SUB,
+    ACME_SUB_GRANTED,
+    GLOBEX_MAIN,
+    GLOBEX_SUB,
+    GLOBEX_SUB_GRANTED,
+];
+
+#[derive(Debug, Clone)]
+enum Step {
+    Act(usize, Action, Value),
+    Meter(ReportUsageRequest),
+    Clock(i64),
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap() + Duration::nanoseconds(123_456_789)
+}
+
+fn resource_ids() -> Vec<String> {
+    let mut ids: Vec<String> = seed::demo(t0()).resources.into_iter().map(|r| r.id).collect();
+    ids.push("res-none".into());
+    ids
+}
+
+fn body(action: Action) -> BoxedStrategy<Value> {
+    match action {
+        Action::DescribeResources => (
+            prop::sample::select(vec!["PayAsYouGo", "Concurrency", "KnowledgeBase"]),
+            prop::sample::select(vec![None, Some("Available"), Some("Exhausted"), Some("Expired"), Some("NotYetEffective")]),
+            prop::sample::select(vec!["", "trial", "TOK", "%", "res-", "zz"]),
+            prop::sample::select(vec!["ExpiresAsc", "ExpiresDesc", "UsageDesc", "UsageAsc"]),
+            1u32..3,
+            prop::sample::select(vec![10u32, 20, 50]),
+        )
+            .prop_map(|(tab, status, search, sort, page, size)| {
+                let mut b = json!({"Tab": tab, "Search": search, "Sort": sort, "PageNumber": page, "PageSize": size});
+                if let Some(s) = status {
+                    b["Status"] = json!(s);
+                }
+                b
+            })
+            .boxed(),
+        Action::RenewResource => (prop::sample::select(resource_ids()), 0u32..4)
+            .prop_map(|(id, m)| json!({"ResourceId": id, "Months": m}))
+            .boxed(),
+        Action::ModifyPostpaidSetting => any::<bool>().prop_map(|e| json!({"Enabled": e})).boxed(),
+        Action::ModifySubAccountPermission => (prop::sample::select(USERS.to_vec()), any::<bool>())
+            .prop_map(|(u, g)| json!({"UserId": u, "PostpaidPermission": g}))
+            .boxed(),
+        Action::DescribeNotices => (1u32..3, prop::sample::select(vec![5u32, 20]), any::<bool>())
+            .prop_map(|(p, s, u)| json!({"PageNumber": p, "PageSize": s, "UnreadOnly": u}))
+            .boxed(),
+        Action::MarkNoticesRead => prop_oneof![
+            Just(json!({"All": true})),
+            (1u32..25, prop::sample::select(vec!["t-acme", "t-globex"]))
+                .prop_map(|(n, t)| json!({"NoticeIds": [format!("ntc-{t}-{n:08}")]})),
+        ]
+        .boxed(),
+        Action::DescribeReminderOutbox => (1u32..3, prop::sample::select(vec![5u32, 20]))
+            .prop_map(|(p, s)| json!({"PageNumber": p, "PageSize": s}))
+            .boxed(),
+        Action::DescribeUsageHistory => (
+            prop::sample::select(vec!["TokenPackage", "SearchPackage", "ConcurrencyQuota"]),
+            prop::sample::select(vec!["Day", "Hour"]),
+        )
+            .prop_map(|(k, g)| json!({"Kind": k, "Granularity": g}))
+            .boxed(),
+        _ => Just(json!({})).boxed(),
+    }
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        5 => (0..USERS.len(), prop::sample::select(Action::ALL.to_vec()))
+            .prop_flat_map(|(u, a)| body(a).prop_map(move |b| Step::Act(u, a, b))),
+        3 => (
+            prop::sample::select(vec![seed::ACME, seed::GLOBEX, "t-acme/sec"]),
+            prop::sample::select(ResourceKind::ALL.to_vec()),
+            prop::sample::select(vec![1u64, 500, 5_000, 120_000, 3_000_000]),
+            0u8..6,
+        )
+            .prop_map(|(t, kind, amount, k)| Step::Meter(ReportUsageRequest {
+                tenant_id: t.into(),
+                kind,
+                amount,
+                idempotency_key: format!("key-{k}"),
+            })),
+        2 => prop_oneof![Just(0i64), 1i64..3_600, 3_600i64..86_400, 86_400i64..(25 * 86_400)]
+            .prop_map(Step::Clock),
+    ]
+}
+
+fn outcome<T: serde::Serialize>(r: Result<T, ApiError>) -> Value {
+    match r {
+        Ok(v) => serde_json::to_value(v).unwrap(),
+        Err(e) => json!({ "Error": e }),
+    }
+}
+
+/// The in-memory store, as the mock runs it.
+fn in_memory(l: &mut Ledger, s: &Step, now: DateTime<Utc>) -> Value {
+    match s {
+        Step::Act(u, a, b) => outcome(actions::run(l, *a, USERS[*u], b.clone(), now)),
+        Step::Meter(req) => outcome(
+            engine::advance(l, &req.tenant_id, now).and_then(|_| engine::report_usage(l, req, now)),
+        ),
+        Step::Clock(_) => Value::Null,
+    }
+}
+
+/// A database, as the server runs it (identify, then act or look).
+fn in_database(db: &Db, s: &Step, now: DateTime<Utc>) -> Value {
+    match s {
+        Step::Act(u, a, b) => {
+            let user = db.read(|s| s.user(USERS[*u])).unwrap().unwrap();
+            let t = &user.tenant_id;
+            let run = |s: &mut billing_server::store::SqlStore| {
+                actions::dispatch(s, *a, &user.id, b.clone(), now)
+            };
+            outcome(if a.is_write() {
+                db.act(t, now, run).unwrap().0
+            } else {
+                db.look(t, now, run).map(|(v, _)| v)
+            })
+        }
+        Step::Meter(req) => outcome(
+            db.act(&req.tenant_id, now, |s| engine::report_usage(s, req, now))
+                .unwrap()
+                .0,
+        ),
+        Step::Clock(_) => Value::Null,
+    }
+}
+
+fn open(database: Database) -> Db {
+    let db = Db::open(&database, 2).unwrap();
+    db.migrate_and_seed(|| (seed::demo(t0()), t0())).unwrap();
+    db
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24), ..ProptestConfig::default() })]
+    #[test]
+    fn memory_and_databases_answer_alike(steps in prop::collection::vec(step(), 1..40)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut dbs = vec![("sqlite", open(Database::Sqlite(dir.path().join("d.sqlite"))))];
+        if support::pg::selected() {
+            let url = support::pg::fresh_database(&format!("{:?}", dir.path()));
+            dbs.push(("postgres", open(Database::Postgres(url))));
+        }
+        let mut mem = seed::demo(t0());
+        let mut now = t0();
+        for (i, s) in steps.iter().enumerate() {
+            if let Step::Clock(secs) = s {
+                now += Duration::seconds(*secs);
+                continue;
+            }
+            let want = in_memory(&mut mem, s, now);
+            for (name, db) in &dbs {
+                let got = in_database(db, s, now);
+                prop_assert_eq!(&got, &want, "step {} {:?} on {}", i, s, name);
+            }
+        }
+    }
+}
