@@ -75,7 +75,10 @@ fn main() {
     }
     db.write(Some(acme), |s| engine::advance(s, acme, now))
         .expect("advance the big tenant");
-    eprintln!("big tenant {acme}: {big} resources in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "big tenant {acme}: {big} resources in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // Small tenants, advanced in memory and written in batches.
     for batch in (0..tenants).collect::<Vec<_>>().chunks(200) {

@@ -75,8 +75,30 @@ async fn with_csp(State(state): State<Shared>, mut resp: Response) -> Response {
     resp
 }
 
+/// `GET /healthz`: the process lives.
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `GET /readyz`: the database answers and is migrated; a load balancer
+/// sends traffic only while this says 200.
+async fn readyz(State(state): State<Shared>) -> Response {
+    let st = state.clone();
+    match tokio::task::spawn_blocking(move || st.db.ready()).await {
+        Ok(Ok(())) => "ready\n".into_response(),
+        Ok(Err(e)) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {e}\n"),
+        )
+            .into_response(),
+        Err(_) => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
 pub fn router(state: Shared) -> Router {
     let mut app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/api/openapi.json", get(openapi_json))
         .route("/api/events", get(crate::events::stream_events))
         .route("/api/{action}", any(api::handle))

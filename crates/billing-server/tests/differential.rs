@@ -39,7 +39,11 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn resource_ids() -> Vec<String> {
-    let mut ids: Vec<String> = seed::demo(t0()).resources.into_iter().map(|r| r.id).collect();
+    let mut ids: Vec<String> = seed::demo(t0())
+        .resources
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     ids.push("res-none".into());
     ids
 }

@@ -520,6 +520,30 @@ async fn metering_is_operator_only_idempotent_and_in_order() {
     assert_eq!(code(&v), Some("FailedOperation.BalanceInsufficient"));
     let (_, v) = main.operator(json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 0, "IdempotencyKey": "z" })).await;
     assert_eq!(code(&v), Some("InvalidParameterValue"));
+    // The same key with another request is refused, never answered with
+    // the first one's result.
+    let other = json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 5, "IdempotencyKey": "batch-1" });
+    let (st, v) = main.operator(other).await;
+    assert_eq!((st, code(&v)), (409, Some("FailedOperation")));
+    assert!(v["Response"]["Error"]["Message"]
+        .as_str()
+        .unwrap()
+        .contains("batch-1"));
+    // Keys belong to their tenant: "t-acme/sec" + "batch-1" is not t-acme's
+    // "sec/batch-1" or "batch-1" (an unknown tenant is simply not found).
+    let (st, v) = main.operator(json!({ "TenantId": "t-acme/sec", "Kind": "TokenPackage", "Amount": 700000, "IdempotencyKey": "batch-1" })).await;
+    assert_eq!((st, code(&v)), (404, Some("ResourceNotFound")), "{v}");
+}
+
+#[tokio::test]
+async fn health_and_readiness_for_load_balancers() {
+    let (_d, s) = server().await;
+    let http = reqwest::Client::new();
+    for (path, body) in [("/healthz", "ok\n"), ("/readyz", "ready\n")] {
+        let r = http.get(format!("{}{path}", s.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.text().await.unwrap(), body);
+    }
 }
 
 #[tokio::test]
@@ -653,25 +677,6 @@ async fn notices_and_reminders_come_with_the_change_and_survive_restart() {
 }
 
 /// Read server-sent events until `want` arrives or the deadline passes.
-async fn events_until(
-    resp: &mut reqwest::Response,
-    want: &str,
-    within: std::time::Duration,
-) -> Option<String> {
-    let mut seen = String::new();
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        match tokio::time::timeout_at(deadline, resp.chunk()).await {
-            Ok(Ok(Some(bytes))) => {
-                seen.push_str(&String::from_utf8_lossy(&bytes));
-                if seen.contains(want) {
-                    return Some(seen);
-                }
-            }
-            _ => return None,
-        }
-    }
-}
 
 #[tokio::test]
 async fn event_stream_carries_only_the_users_tenant() {

@@ -188,3 +188,24 @@ pub fn database_for(path: &Path) -> Database {
         Database::Sqlite(path.to_path_buf())
     }
 }
+
+/// Read a server-sent event stream until `want` appears (or `within` passes).
+pub async fn events_until(
+    resp: &mut reqwest::Response,
+    want: &str,
+    within: std::time::Duration,
+) -> Option<String> {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Ok(Ok(Some(bytes))) => {
+                seen.push_str(&String::from_utf8_lossy(&bytes));
+                if seen.contains(want) {
+                    return Some(seen);
+                }
+            }
+            _ => return None,
+        }
+    }
+}
