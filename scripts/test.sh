@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Every test: format, clippy (warnings are errors), native tests (rules core,
-# client helpers, server HTTP tests), and the browser tests in headless
-# Chromium and Firefox. Installs what is missing first.
+# client helpers, server HTTP tests on SQLite and on PostgreSQL), and the
+# browser tests in headless Chromium and Firefox. Installs what is missing
+# first (PostgreSQL included).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
+# shellcheck source=scripts/postgres.sh
+source scripts/postgres.sh
 
 BROWSER_TESTS=(--test resource_list --test postpaid --test notifications --test i18n)
 
@@ -22,8 +25,11 @@ cargo clippy -p billing-console --target wasm32-unknown-unknown --all-targets --
 step "Building the client (release) for the end-to-end test"
 trunk build --release --no-default-features
 
-step "Native tests: rules core (unit + property), client helpers, server HTTP tests, end-to-end in Chromium"
+step "Native tests: rules core (unit + property), client helpers, server on SQLite (HTTP, differential, replicas), end-to-end in Chromium"
 CHROMEDRIVER="$(command -v chromedriver)" cargo test --workspace --locked
+
+step "Server tests again on PostgreSQL: HTTP suite, differential (memory = SQLite = PostgreSQL), three replicas, SIGKILL"
+BILLING_TEST_BACKEND=postgres cargo test -p billing-server --locked --test http --test differential --test replicas
 
 step "Browser tests in headless Chromium"
 env -u GECKODRIVER CHROMEDRIVER="$(command -v chromedriver)" \

@@ -49,7 +49,7 @@ impl Change {
         }
     }
 
-    pub fn from_str(s: &str) -> Option<Change> {
+    pub fn from_name(s: &str) -> Option<Change> {
         Change::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }

@@ -31,7 +31,7 @@ fn resource(tenant: &str, i: usize, now: DateTime<Utc>) -> Resource {
         tenant_id: tenant.into(),
         name: format!("Bench package {i}"),
         kind,
-        source: if i % 10 == 0 {
+        source: if i.is_multiple_of(10) {
             Source::FreeTrial
         } else {
             Source::Purchased

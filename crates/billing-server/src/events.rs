@@ -81,43 +81,38 @@ pub fn listen_postgres(url: String, tx: broadcast::Sender<Event>) {
         .spawn(move || {
             let mut first = true;
             loop {
-                match postgres::Client::connect(&url, postgres::NoTls) {
-                    Ok(mut client) => {
-                        if client.batch_execute("LISTEN billing_events").is_ok() {
-                            if !first {
-                                let _ = tx.send(Event {
-                                    tenant_id: String::new(),
-                                    kind: "resync",
-                                });
-                            }
-                            first = false;
-                            let mut n = client.notifications();
-                            let mut it = n.blocking_iter();
-                            loop {
-                                match it.next() {
-                                    Ok(Some(note)) => {
-                                        if let Some((tenant, kind)) =
-                                            note.payload().split_once('\t')
-                                        {
-                                            if let Some(c) =
-                                                billing_rules::store::Change::from_str(kind)
-                                            {
-                                                let _ = tx.send(Event {
-                                                    tenant_id: tenant.to_string(),
-                                                    kind: c.as_str(),
-                                                });
-                                            }
-                                        }
-                                    }
-                                    Ok(None) | Err(_) => break,
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => eprintln!("billing-server: LISTEN connection failed: {e}"),
+                if let Err(e) = follow(&url, &tx, first) {
+                    eprintln!("billing-server: LISTEN connection: {e}");
                 }
+                first = false;
                 std::thread::sleep(Duration::from_secs(1));
             }
         })
         .expect("spawn the LISTEN thread");
+}
+
+/// One LISTEN connection, until it fails.
+fn follow(url: &str, tx: &broadcast::Sender<Event>, first: bool) -> Result<(), postgres::Error> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+    client.batch_execute("LISTEN billing_events")?;
+    if !first {
+        let _ = tx.send(Event {
+            tenant_id: String::new(),
+            kind: "resync",
+        });
+    }
+    let mut notes = client.notifications();
+    let mut it = notes.blocking_iter();
+    while let Some(note) = it.next()? {
+        let Some((tenant, kind)) = note.payload().split_once('\t') else {
+            continue;
+        };
+        if let Some(c) = billing_rules::store::Change::from_name(kind) {
+            let _ = tx.send(Event {
+                tenant_id: tenant.to_string(),
+                kind: c.as_str(),
+            });
+        }
+    }
+    Ok(())
 }
