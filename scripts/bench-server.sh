@@ -116,9 +116,9 @@ run_backend() { # $1 name, $2 database, $3 replicas
   local meter_a meter_b
   meter_a=$(meter_lua "$name-a"); meter_b=$(meter_lua "$name-b")
   if [ "$replicas" = 2 ]; then
-    wrk_at 8 "http://127.0.0.1:$PORT_B/api/ReportUsage" "$meter_b" > "$WORK/b.txt" &
+    wrk_at 8 "http://127.0.0.1:$PORT_B/api/ReportUsage" "$meter_b" > "$WORK/b.txt" & local wb=$!
     echo "    ReportUsage sustained, 16 connections over 2 replicas: A $(wrk_at 8 "http://127.0.0.1:$PORT_A/api/ReportUsage" "$meter_a" | summary)"
-    wait; echo "                                                         B $(summary < "$WORK/b.txt")"
+    wait $wb; echo "                                                         B $(summary < "$WORK/b.txt")"
   else
     echo "    ReportUsage sustained, 16 connections: $(wrk_at 16 "http://127.0.0.1:$PORT_A/api/ReportUsage" "$meter_a" | summary)"
   fi
@@ -127,9 +127,9 @@ run_backend() { # $1 name, $2 database, $3 replicas
   echo "    DescribeResources, small tenant, 64 connections: $(wrk_at 64 "http://127.0.0.1:$PORT_A/api/DescribeResources" "$small_lua" | summary)"
   local idle under
   idle=$(wrk_at 8 "http://127.0.0.1:$PORT_A/api/DescribeResources" "$small_lua" | summary)
-  wrk_at 16 "http://127.0.0.1:$PORT_A/api/ReportUsage" "$(meter_lua "$name-load")" > "$WORK/load.txt" &
+  wrk_at 16 "http://127.0.0.1:$PORT_A/api/ReportUsage" "$(meter_lua "$name-load")" > "$WORK/load.txt" & local wl=$!
   under=$(wrk_at 8 "http://127.0.0.1:$PORT_A/api/DescribeResources" "$small_lua" | summary)
-  wait
+  wait $wl
   echo "    small tenant DescribeResources at 8 connections, idle:                   $idle"
   echo "    the same while the big tenant is metered at 16 connections:             $under"
   echo "      (the metering meanwhile: $(summary < "$WORK/load.txt"))"
