@@ -43,7 +43,7 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
     let api = expect_context::<Api>();
     let _session = expect_context::<Session>();
     let l = locale();
-    let kinds: Vec<ResourceKind> = tab.kinds().to_vec();
+    let kinds: Vec<ResourceKind> = tab.kinds();
     let kind = RwSignal::new(kinds[0]);
     let gran = RwSignal::new(Granularity::Day);
     let (data, error) = load_on_change(move || {

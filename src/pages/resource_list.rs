@@ -6,7 +6,6 @@ use billing_rules::api::{
     ListResourcesRequest, RenewRequest, ResourcePage, ResourceRow, SortKey, PAGE_SIZES,
 };
 use billing_rules::format::money;
-use billing_rules::ledger::renewal_price_cents;
 use billing_rules::model::{Resource, Tab};
 use billing_rules::status::Status;
 use chrono::Duration;
@@ -498,7 +497,7 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                         </label>
                         <p>{move || {
                             let m = months.get();
-                            let price = renewal_price_cents(kind, total, m).unwrap_or(0);
+                            let price = kind.renewal_price_cents(total, m).unwrap_or(0);
                             let start = from.max(now.get());
                             td_string!(
                                 l,

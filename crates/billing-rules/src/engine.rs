@@ -9,7 +9,7 @@ use crate::api::*;
 use crate::deduction::{self, Deduction, DeductionError};
 use crate::expiry::{badge, ExpiryBadge, DAY_SECS};
 use crate::knowledge::{self, KnowledgeItemKind, KnowledgeState};
-use crate::model::{Resource, ResourceKind, Role, User};
+use crate::model::{Metering, Resource, ResourceKind, Role, User};
 use crate::notify::{self, Granularity, NoticeRecord, OutboxMessage, UsageRecord, CHANNELS};
 use crate::postpaid;
 use crate::query;
@@ -18,16 +18,9 @@ use crate::status::{status, Status};
 use crate::store::{Change, Store, UsageKey};
 use crate::usage::{alert_level, AlertLevel};
 
-/// Renewal price per unit per month, in cents.
+/// Renewal price in cents (see [`ResourceKind::renewal_price_cents`]).
 pub fn renewal_price_cents(kind: ResourceKind, total: u64, months: u32) -> Option<i64> {
-    let per_month = match kind {
-        // $30 per concurrent request per month.
-        ResourceKind::ConcurrencyQuota => total as i64 * 3000,
-        // $2 per million characters per month, at least $1.
-        ResourceKind::KnowledgeCapacity => ((total as i64 * 200) / 1_000_000).max(100),
-        _ => return None,
-    };
-    Some(per_month * months as i64)
+    kind.renewal_price_cents(total, months)
 }
 
 fn forbidden(msg: &str) -> ApiError {
@@ -255,19 +248,18 @@ pub fn renew<S: Store>(
     if !user.is_main() {
         return Err(forbidden("Only the main account can renew resources, because renewal charges the account balance."));
     }
-    if !r.kind.is_renewable() {
+    let Some(price) = r.kind.renewal_price_cents(r.total, req.months) else {
         return Err(ApiError::new(
             ErrorCode::FailedOperation,
             "Packages cannot be renewed; purchase a new package instead.",
         ));
-    }
+    };
     if r.refunded {
         return Err(ApiError::new(
             ErrorCode::ResourceUnavailable,
             "A refunded resource cannot be renewed.",
         ));
     }
-    let price = renewal_price_cents(r.kind, r.total, req.months).unwrap_or(0);
     let account = account(s, &user.tenant_id)?;
     if account.balance_cents < price {
         return Err(ApiError::new(
@@ -444,7 +436,7 @@ pub fn report_usage<S: Store>(
         amount: req.amount,
         at: now,
     };
-    let d = if req.kind == ResourceKind::ConcurrencyQuota {
+    let d = if req.kind.spec().metering == Metering::Peak {
         // A concurrency peak observed: recorded for history, nothing drawn.
         Deduction {
             draws: Vec::new(),

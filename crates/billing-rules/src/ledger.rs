@@ -20,8 +20,6 @@ use crate::reminders::{Fired, FiredKey};
 use crate::status::{status, Status};
 use crate::store::{Change, Store, StoreResult, UsageKey};
 
-pub use crate::engine::renewal_price_cents;
-
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
     pub accounts: Vec<Account>,

@@ -53,13 +53,50 @@ impl Tab {
         Tab::ALL.into_iter().find(|t| t.slug() == s)
     }
 
-    pub fn kinds(self) -> &'static [ResourceKind] {
-        match self {
-            Tab::PayAsYouGo => &[ResourceKind::TokenPackage, ResourceKind::SearchPackage],
-            Tab::Concurrency => &[ResourceKind::ConcurrencyQuota],
-            Tab::KnowledgeBase => &[ResourceKind::KnowledgeCapacity],
-        }
+    /// The kinds listed on this tab (from each kind's spec).
+    pub fn kinds(self) -> Vec<ResourceKind> {
+        ResourceKind::ALL
+            .into_iter()
+            .filter(|k| k.tab() == self)
+            .collect()
     }
+}
+
+/// How usage of a kind is metered by `ReportUsage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metering {
+    /// Drawn from packages in deduction order (free trial first, then
+    /// purchased soonest-expiring), then postpaid if it is on. Packages are
+    /// used up, and are bought again rather than renewed.
+    Drawn,
+    /// Peaks are observed and recorded for the usage chart; nothing is
+    /// drawn (a ceiling on simultaneous requests, not something consumed).
+    Peak,
+    /// Not metered: filled by what is stored (documents, Q&A pairs).
+    Stored,
+}
+
+/// A prepaid resource's monthly renewal price: `per_million_cents` per
+/// million units of its total, at least `minimum_cents`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenewalPrice {
+    pub per_million_cents: i64,
+    pub minimum_cents: i64,
+}
+
+/// Everything that differs between kinds, in one place: a new kind must
+/// say all of it (the match in [`ResourceKind::spec`] is exhaustive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindSpec {
+    pub slug: &'static str,
+    pub unit: Unit,
+    pub tab: Tab,
+    pub metering: Metering,
+    /// Whether usage can run out (nearly exhausted / exhausted alerts).
+    pub can_run_out: bool,
+    /// Prepaid yearly/monthly resources renew at this price; packages
+    /// cannot be renewed (None: buy another).
+    pub renewal: Option<RenewalPrice>,
 }
 
 impl ResourceKind {
@@ -70,52 +107,89 @@ impl ResourceKind {
         ResourceKind::KnowledgeCapacity,
     ];
 
-    pub fn unit(self) -> Unit {
+    pub const fn spec(self) -> KindSpec {
         match self {
-            ResourceKind::TokenPackage => Unit::Tokens,
-            ResourceKind::SearchPackage => Unit::Calls,
-            ResourceKind::ConcurrencyQuota => Unit::ConcurrentRequests,
-            ResourceKind::KnowledgeCapacity => Unit::Characters,
+            ResourceKind::TokenPackage => KindSpec {
+                slug: "token-package",
+                unit: Unit::Tokens,
+                tab: Tab::PayAsYouGo,
+                metering: Metering::Drawn,
+                can_run_out: true,
+                renewal: None,
+            },
+            ResourceKind::SearchPackage => KindSpec {
+                slug: "search-package",
+                unit: Unit::Calls,
+                tab: Tab::PayAsYouGo,
+                metering: Metering::Drawn,
+                can_run_out: true,
+                renewal: None,
+            },
+            ResourceKind::ConcurrencyQuota => KindSpec {
+                slug: "concurrency-quota",
+                unit: Unit::ConcurrentRequests,
+                tab: Tab::Concurrency,
+                metering: Metering::Peak,
+                can_run_out: false,
+                // $30 per concurrent request per month.
+                renewal: Some(RenewalPrice {
+                    per_million_cents: 3_000_000_000,
+                    minimum_cents: 0,
+                }),
+            },
+            ResourceKind::KnowledgeCapacity => KindSpec {
+                slug: "knowledge-capacity",
+                unit: Unit::Characters,
+                tab: Tab::KnowledgeBase,
+                metering: Metering::Stored,
+                can_run_out: true,
+                // $2 per million characters per month, at least $1.
+                renewal: Some(RenewalPrice {
+                    per_million_cents: 200,
+                    minimum_cents: 100,
+                }),
+            },
         }
     }
 
+    pub fn unit(self) -> Unit {
+        self.spec().unit
+    }
+
     pub fn tab(self) -> Tab {
-        match self {
-            ResourceKind::TokenPackage | ResourceKind::SearchPackage => Tab::PayAsYouGo,
-            ResourceKind::ConcurrencyQuota => Tab::Concurrency,
-            ResourceKind::KnowledgeCapacity => Tab::KnowledgeBase,
-        }
+        self.spec().tab
     }
 
     /// Usage-based packages are consumed and can be used up; prepaid
     /// yearly/monthly resources are a standing quota.
     pub fn is_package(self) -> bool {
-        matches!(
-            self,
-            ResourceKind::TokenPackage | ResourceKind::SearchPackage
-        )
+        self.spec().metering == Metering::Drawn
     }
 
     /// Prepaid yearly/monthly resources can be renewed; packages cannot
     /// (buy another).
     pub fn is_renewable(self) -> bool {
-        !self.is_package()
+        self.spec().renewal.is_some()
     }
 
     /// Whether usage of this kind can run out (and so raise nearly
     /// exhausted / exhausted alerts). A concurrency quota is a ceiling on
     /// simultaneous requests, not something consumed.
     pub fn can_run_out(self) -> bool {
-        self != ResourceKind::ConcurrencyQuota
+        self.spec().can_run_out
+    }
+
+    /// The price of renewing `total` units for `months`, in cents; None for
+    /// kinds that are not renewed.
+    pub fn renewal_price_cents(self, total: u64, months: u32) -> Option<i64> {
+        let p = self.spec().renewal?;
+        let per_month =
+            (total as i128 * p.per_million_cents as i128 / 1_000_000).max(p.minimum_cents as i128);
+        i64::try_from(per_month * months as i128).ok()
     }
 
     pub fn slug(self) -> &'static str {
-        match self {
-            ResourceKind::TokenPackage => "token-package",
-            ResourceKind::SearchPackage => "search-package",
-            ResourceKind::ConcurrencyQuota => "concurrency-quota",
-            ResourceKind::KnowledgeCapacity => "knowledge-capacity",
-        }
+        self.spec().slug
     }
 
     pub fn from_slug(s: &str) -> Option<ResourceKind> {

@@ -62,12 +62,11 @@ pub fn list<'a>(
     now: DateTime<Utc>,
 ) -> Result<ResourcePage, ApiError> {
     validate(q)?;
-    let kinds = q.tab.kinds();
     let mut counts = StatusCounts::default();
     // Sort references; clone only the rows on the page.
     let mut rows: Vec<(&Resource, Status)> = Vec::new();
     for r in resources {
-        if !kinds.contains(&r.kind) || !matches_search(r, &q.search) {
+        if r.kind.tab() != q.tab || !matches_search(r, &q.search) {
             continue;
         }
         let s = status(r, now);

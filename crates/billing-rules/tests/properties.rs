@@ -99,3 +99,26 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A store revisits a resource only at its next due instant: until
+    /// then, time alone changes neither its status nor what is due.
+    #[test]
+    fn nothing_changes_before_the_next_due_instant(
+        r in package(0),
+        from in -40i64 * 86_400..40 * 86_400,
+        step in 0i64..90 * 86_400,
+    ) {
+        use billing_rules::reminders::{due, next_due};
+        use billing_rules::status::status;
+        let now = t0() + chrono::Duration::seconds(from);
+        let later = now + chrono::Duration::seconds(step);
+        match next_due(&r, now) {
+            Some(next) if later >= next => {}
+            _ => {
+                prop_assert_eq!(status(&r, later), status(&r, now));
+                prop_assert_eq!(due(&r, later), due(&r, now));
+            }
+        }
+    }
+}

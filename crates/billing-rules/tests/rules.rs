@@ -626,3 +626,37 @@ fn knowledge_usage_sends_counts_as_strings() {
     let back: KnowledgeUsage = serde_json::from_value(json).unwrap();
     assert_eq!(back, ku);
 }
+
+#[test]
+fn each_kind_says_everything_in_its_spec() {
+    use billing_rules::model::Metering;
+    for k in ResourceKind::ALL {
+        assert_eq!(ResourceKind::from_slug(k.slug()), Some(k));
+        assert!(k.tab().kinds().contains(&k));
+        // Drawn packages are bought again; everything else renews at a price.
+        assert_eq!(k.is_renewable(), k.spec().metering != Metering::Drawn);
+        assert_eq!(k.renewal_price_cents(1, 1).is_some(), k.is_renewable());
+    }
+    // $30 per concurrent request per month.
+    assert_eq!(
+        ResourceKind::ConcurrencyQuota.renewal_price_cents(2, 3),
+        Some(18_000)
+    );
+    // $2 per million characters per month, at least $1.
+    assert_eq!(
+        ResourceKind::KnowledgeCapacity.renewal_price_cents(10_000_000, 1),
+        Some(2_000)
+    );
+    assert_eq!(
+        ResourceKind::KnowledgeCapacity.renewal_price_cents(1_000, 2),
+        Some(200)
+    );
+    assert_eq!(
+        ResourceKind::TokenPackage.renewal_price_cents(1_000, 2),
+        None
+    );
+    // Absurd totals do not overflow into a wrong price.
+    assert!(ResourceKind::ConcurrencyQuota
+        .renewal_price_cents(u64::MAX, 36)
+        .is_none());
+}
