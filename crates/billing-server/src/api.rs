@@ -1,9 +1,8 @@
 //! `POST /api/{Action}`: the platform-style JSON API. Every request is
 //! read, checked and answered here; rules come from `billing-rules`.
 
-use axum::body::{to_bytes, Body};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use billing_rules::actions::{self, parse, Action};
 use billing_rules::api::{ApiError, ErrorCode, ReportUsageRequest};
@@ -14,11 +13,11 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::failure::MAX_BODY;
+use crate::failure::{json_response, request_id, Failure, JsonObject};
 use crate::store::SqlStore;
 use crate::{AuthMode, Shared};
 
-/// Request bodies above this are refused.
-pub const MAX_BODY: usize = 64 * 1024;
 pub const COOKIE: &str = "billing_session";
 
 /// Actions outside the console's own set.
@@ -40,22 +39,9 @@ pub struct ServerInfo {
     pub demo_users: Vec<User>,
 }
 
-fn respond(status: StatusCode, body: Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
-}
-
-fn ok(v: Value, rid: &str) -> Response {
-    respond(StatusCode::OK, actions::envelope_ok(v, rid))
-}
-
-pub fn err(e: &ApiError, rid: &str) -> Response {
-    let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    respond(status, actions::envelope_err(e, rid))
+/// An error answered outside the action handler (the event stream).
+pub fn err(e: &ApiError) -> Response {
+    Failure::from(e.clone()).into_response()
 }
 
 fn bad(code: ErrorCode, msg: impl Into<String>) -> ApiError {
@@ -200,104 +186,34 @@ fn session_cookie(st: &Shared, value: &str, max_age: i64) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// The one API endpoint.
+/// The one API endpoint. Bad requests are refused by the [`JsonObject`]
+/// extractor before anything runs; everything else runs on the blocking
+/// pool (the database calls block), at most `pool_size` at once.
 pub async fn handle(
     State(st): State<Shared>,
     Path(action): Path<String>,
-    method: Method,
     headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let rid = uuid::Uuid::new_v4().to_string();
-    if method != Method::POST {
-        let e = bad(ErrorCode::InvalidParameter, "Use POST with a JSON body.");
-        let mut r = err(&e, &rid);
-        *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        return r;
-    }
-    let json_ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-        });
-    if !json_ct {
-        let mut r = err(
-            &bad(
-                ErrorCode::InvalidParameter,
-                "Content-Type must be application/json.",
-            ),
-            &rid,
-        );
-        *r.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
-        return r;
-    }
-    let bytes = match to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            let mut r = err(
-                &bad(
-                    ErrorCode::LimitExceeded,
-                    format!("The request body exceeds {MAX_BODY} bytes."),
-                ),
-                &rid,
-            );
-            *r.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
-            return r;
-        }
-    };
-    let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
-        Value::Object(Default::default())
-    } else {
-        match serde_json::from_slice(&bytes) {
-            Ok(v @ Value::Object(_)) => v,
-            Ok(_) => {
-                return err(
-                    &bad(
-                        ErrorCode::InvalidParameter,
-                        "The body must be a JSON object.",
-                    ),
-                    &rid,
-                )
-            }
-            Err(e) => {
-                return err(
-                    &bad(
-                        ErrorCode::InvalidParameter,
-                        format!("The body is not valid JSON: {e}."),
-                    ),
-                    &rid,
-                )
-            }
-        }
-    };
-    let Ok(_permit) = st.workers.acquire().await else {
-        return err(
-            &bad(ErrorCode::InternalError, "The server is shutting down."),
-            &rid,
-        );
-    };
+    JsonObject(body): JsonObject,
+) -> Result<Response, Failure> {
+    let _permit = st
+        .workers
+        .acquire()
+        .await
+        .map_err(|_| Failure::new(ErrorCode::InternalError, "The server is shutting down."))?;
     let st2 = st.clone();
-    let result = tokio::task::spawn_blocking(move || run(&st2, &action, &headers, body)).await;
-    match result {
-        Ok(Ok((v, cookie))) => {
-            let mut r = ok(v, &rid);
-            if let Some(c) = cookie {
-                r.headers_mut().insert(header::SET_COOKIE, c);
-            }
-            r
-        }
-        Ok(Err(e)) => err(&e, &rid),
-        Err(_) => err(
-            &bad(
+    let (v, cookie) = tokio::task::spawn_blocking(move || run(&st2, &action, &headers, body))
+        .await
+        .map_err(|_| {
+            Failure::new(
                 ErrorCode::InternalError,
                 "The request could not be completed; nothing was changed.",
-            ),
-            &rid,
-        ),
+            )
+        })??;
+    let mut r = json_response(StatusCode::OK, actions::envelope_ok(v, &request_id()));
+    if let Some(c) = cookie {
+        r.headers_mut().insert(header::SET_COOKIE, c);
     }
+    Ok(r)
 }
 
 type Answer = (Value, Option<HeaderValue>);

@@ -57,13 +57,12 @@ fn tenant_stream(
 
 /// `GET /api/events`.
 pub async fn stream_events(State(st): State<Shared>, headers: HeaderMap) -> Response {
-    let rid = uuid::Uuid::new_v4().to_string();
     let st2 = st.clone();
     let user = tokio::task::spawn_blocking(move || crate::api::identify(&st2, &headers)).await;
     let tenant = match user {
         Ok(Ok(u)) => u.tenant_id,
-        Ok(Err(e)) => return crate::api::err(&e, &rid),
-        Err(_) => return crate::api::err(&crate::store::internal("identify"), &rid),
+        Ok(Err(e)) => return crate::api::err(&e),
+        Err(_) => return crate::api::err(&crate::store::internal("identify")),
     };
     let rx = st.events.subscribe();
     Sse::new(tenant_stream(rx, tenant))

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod events;
+pub mod failure;
 pub mod openapi;
 pub mod store;
 pub mod web;

@@ -5,7 +5,7 @@ use std::path::Path;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -101,7 +101,10 @@ pub fn router(state: Shared) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/openapi.json", get(openapi_json))
         .route("/api/events", get(crate::events::stream_events))
-        .route("/api/{action}", any(api::handle))
+        .route(
+            "/api/{action}",
+            post(api::handle).fallback(crate::failure::method_not_allowed),
+        )
         .with_state(state.clone());
     if let Some(dist) = &state.config.dist {
         let index = ServeFile::new(dist.join("index.html"));

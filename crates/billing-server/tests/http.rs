@@ -180,6 +180,11 @@ async fn bad_input_gets_4xx_with_code_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 405);
+    assert_eq!(
+        resp.headers()["allow"],
+        "POST",
+        "a 405 says what is allowed"
+    );
     let (_, after) = c.call("DescribePostpaidSetting", json!({})).await;
     assert_eq!(
         before["Response"]["History"], after["Response"]["History"],
