@@ -114,7 +114,12 @@ impl Store for Ledger {
         Ok(self.tenant_resources(tenant).cloned().collect())
     }
 
-    fn save_resource(&mut self, r: &Resource, _now: DateTime<Utc>) -> StoreResult<()> {
+    fn save_resource(
+        &mut self,
+        r: &Resource,
+        _was: Option<Status>,
+        _now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         if let Some(old) = self
             .resources
             .iter_mut()

@@ -85,8 +85,14 @@ pub trait Store {
     /// has come by `now`.
     fn due_resources(&mut self, tenant: &str, now: DateTime<Utc>) -> StoreResult<Vec<Resource>>;
     /// Store a resource's new state as of `now` (its status and next due
-    /// instant follow from it).
-    fn save_resource(&mut self, r: &Resource, now: DateTime<Utc>) -> StoreResult<()>;
+    /// instant follow from it). `was` is its status before, when the caller
+    /// knows it (a store keeping per-status counts need not read it).
+    fn save_resource(
+        &mut self,
+        r: &Resource,
+        was: Option<crate::status::Status>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Drawable packages of `kind` in deduction order: the shortest prefix
     /// whose remaining quota covers `need`, or all of them.
     fn drawable(

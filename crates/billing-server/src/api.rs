@@ -90,40 +90,50 @@ pub fn session_hash(sid: &str) -> String {
         .collect()
 }
 
+/// Who a request says it is, before the database is asked.
+pub enum Caller {
+    /// The SHA-256 of a session cookie's value.
+    Session(String),
+    /// A user id set by the authenticating proxy.
+    Proxy(String),
+}
+
+fn unauth() -> ApiError {
+    bad(
+        ErrorCode::AuthFailureUnauthorizedOperation,
+        "Not signed in, or the session has expired. Sign in again.",
+    )
+}
+
+/// The caller's claim, from the cookie or the proxy's header.
+pub fn caller(st: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    match &st.config.auth {
+        AuthMode::ProxyHeader(h) => headers
+            .get(h.as_str())
+            .and_then(|v| v.to_str().ok())
+            .map(|u| Caller::Proxy(u.to_string()))
+            .ok_or_else(unauth),
+        AuthMode::Demo => cookie_value(headers, COOKIE)
+            .map(|sid| Caller::Session(session_hash(&sid)))
+            .ok_or_else(unauth),
+    }
+}
+
+/// The user behind a claim, in the caller's transaction.
+pub fn resolve(s: &mut SqlStore, who: &Caller) -> Result<User, ApiError> {
+    let user_id = match who {
+        Caller::Proxy(u) => u.clone(),
+        Caller::Session(h) => s
+            .session_user(h, Utc::now().timestamp())?
+            .ok_or_else(unauth)?,
+    };
+    s.user(&user_id)?.ok_or_else(unauth)
+}
+
 /// Who is calling, or AuthFailure.
 pub fn identify(st: &Shared, headers: &HeaderMap) -> Result<User, ApiError> {
-    let unauth = || {
-        bad(
-            ErrorCode::AuthFailureUnauthorizedOperation,
-            "Not signed in, or the session has expired. Sign in again.",
-        )
-    };
-    let from_proxy = match &st.config.auth {
-        AuthMode::ProxyHeader(h) => Some(
-            headers
-                .get(h.as_str())
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-                .ok_or_else(unauth)?,
-        ),
-        AuthMode::Demo => None,
-    };
-    let sid = match from_proxy {
-        Some(_) => None,
-        None => Some(session_hash(
-            &cookie_value(headers, COOKIE).ok_or_else(unauth)?,
-        )),
-    };
-    st.db.read(|s| {
-        let user_id = match (&from_proxy, &sid) {
-            (Some(u), _) => u.clone(),
-            (None, Some(h)) => s
-                .session_user(h, Utc::now().timestamp())?
-                .ok_or_else(unauth)?,
-            _ => return Err(unauth()),
-        };
-        s.user(&user_id)?.ok_or_else(unauth)
-    })
+    let who = caller(st, headers)?;
+    st.db.read(|s| resolve(s, &who))
 }
 
 /// A change for `tenant` ([`crate::store::Db::act`]); what it committed
@@ -139,14 +149,14 @@ pub fn write<T>(
     out
 }
 
-/// A read for `tenant` ([`crate::store::Db::look`]).
-pub fn read<T>(
+/// A read by whoever `who` is ([`crate::store::Db::look_as`]).
+pub fn read_as<T>(
     st: &Shared,
-    tenant: &str,
+    who: &Caller,
     now: chrono::DateTime<Utc>,
-    f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
+    f: impl FnOnce(&mut SqlStore, &User) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    let (out, changes) = st.db.look(tenant, now, f)?;
+    let (out, changes) = st.db.look_as(now, |s| resolve(s, who), f)?;
     crate::publish(st, &changes);
     Ok(out)
 }
@@ -299,15 +309,15 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
                     format!("Unknown action “{name}”."),
                 )
             })?;
-            let user = identify(st, headers)?;
-            let t = &user.tenant_id;
+            let who = caller(st, headers)?;
             let answer = if action.is_write() {
+                let user = st.db.read(|s| resolve(s, &who))?;
                 check_origin(st, headers)?;
-                write(st, t, now, |s| {
+                write(st, &user.tenant_id, now, |s| {
                     actions::dispatch(s, action, &user.id, body, now)
                 })?
             } else {
-                read(st, t, now, |s| {
+                read_as(st, &who, now, |s, user| {
                     actions::dispatch(s, action, &user.id, body, now)
                 })?
             };

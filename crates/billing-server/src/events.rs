@@ -103,14 +103,16 @@ fn follow(url: &str, tx: &broadcast::Sender<Event>, first: bool) -> Result<(), p
     let mut notes = client.notifications();
     let mut it = notes.blocking_iter();
     while let Some(note) = it.next()? {
-        let Some((tenant, kind)) = note.payload().split_once('\t') else {
-            continue;
-        };
-        if let Some(c) = billing_rules::store::Change::from_name(kind) {
-            let _ = tx.send(Event {
-                tenant_id: tenant.to_string(),
-                kind: c.as_str(),
-            });
+        for line in note.payload().lines() {
+            let Some((tenant, kind)) = line.split_once('\t') else {
+                continue;
+            };
+            if let Some(c) = billing_rules::store::Change::from_name(kind) {
+                let _ = tx.send(Event {
+                    tenant_id: tenant.to_string(),
+                    kind: c.as_str(),
+                });
+            }
         }
     }
     Ok(())

@@ -134,9 +134,10 @@ pub fn renew<S: Store>(
     }
     let balance = account.balance_cents - price;
     s.set_balance(&user.tenant_id, balance)?;
+    let before = r.clone();
     let from = r.expires_at.max(now);
     r.expires_at = from + Duration::days(30 * req.months as i64);
-    save(s, &r, now)?;
+    save(s, &before, &r, now)?;
     Ok(RenewResult {
         resource: r,
         charged_cents: price,

@@ -85,10 +85,10 @@ pub fn report_usage<S: Store>(
             }
         };
         for draw in &d.draws {
-            if let Some(r) = candidates.iter().find(|r| r.id == draw.resource_id) {
-                let mut r = r.clone();
-                r.used = r.used.saturating_add(draw.amount);
-                save(s, &r, now)?;
+            if let Some(before) = candidates.iter().find(|r| r.id == draw.resource_id) {
+                let mut after = before.clone();
+                after.used = after.used.saturating_add(draw.amount);
+                save(s, before, &after, now)?;
             }
         }
         d

@@ -20,6 +20,7 @@ use crate::knowledge::{self, KnowledgeState};
 use crate::model::{Resource, ResourceKind, User};
 use crate::notify::{NoticeRecord, OutboxMessage, CHANNELS};
 use crate::reminders::{self, Threshold};
+use crate::status::status;
 use crate::store::{Change, Store};
 use chrono::{DateTime, Utc};
 
@@ -56,8 +57,17 @@ pub(crate) fn account<S: Store>(
 /// console notices into the Notification Center, subscription reminders
 /// into the outbox. Returns how many fired.
 pub fn fire<S: Store>(s: &mut S, r: &Resource, now: DateTime<Utc>) -> Result<usize, ApiError> {
+    fire_these(s, r, reminders::due(r, now), now)
+}
+
+fn fire_these<S: Store>(
+    s: &mut S,
+    r: &Resource,
+    thresholds: Vec<Threshold>,
+    now: DateTime<Utc>,
+) -> Result<usize, ApiError> {
     let mut n = 0;
-    for t in reminders::due(r, now) {
+    for t in thresholds {
         if !s.mark_fired(&r.tenant_id, &reminders::key(r, t))? {
             continue;
         }
@@ -91,11 +101,24 @@ pub fn fire<S: Store>(s: &mut S, r: &Resource, now: DateTime<Utc>) -> Result<usi
     Ok(n)
 }
 
-/// Store a changed resource and fire what the change made due.
-pub(crate) fn save<S: Store>(s: &mut S, r: &Resource, now: DateTime<Utc>) -> Result<(), ApiError> {
-    s.save_resource(r, now)?;
-    fire(s, r, now)?;
-    s.changed(&r.tenant_id, Change::Usage);
+/// Store a change an action made to `before` (read at `now`, after its
+/// tenant was brought up to date) and fire what the change made due: only
+/// thresholds it newly crossed can be new, since everything due before it
+/// has fired already.
+pub(crate) fn save<S: Store>(
+    s: &mut S,
+    before: &Resource,
+    after: &Resource,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    s.save_resource(after, Some(status(before, now)), now)?;
+    fire_these(
+        s,
+        after,
+        reminders::newly_crossed((before, now), (after, now)),
+        now,
+    )?;
+    s.changed(&after.tenant_id, Change::Usage);
     Ok(())
 }
 
@@ -109,7 +132,7 @@ pub fn advance<S: Store>(s: &mut S, tenant: &str, now: DateTime<Utc>) -> Result<
     due.sort_by(|a, b| a.id.cmp(&b.id));
     let mut capacity_changed = false;
     for r in &due {
-        s.save_resource(r, now)?;
+        s.save_resource(r, None, now)?;
         fire(s, r, now)?;
         capacity_changed |= r.kind == ResourceKind::KnowledgeCapacity;
     }

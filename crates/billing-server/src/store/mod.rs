@@ -105,6 +105,8 @@ impl Db {
                 r2d2::Pool::builder()
                     .max_size(pool_size)
                     .connection_timeout(Duration::from_secs(10))
+                    // A local file does not go away between requests.
+                    .test_on_check_out(false)
                     .build(sqlite::SqliteManager { path: path.clone() })?,
             ),
             Database::Postgres(url) => {
@@ -115,6 +117,9 @@ impl Db {
                     r2d2::Pool::builder()
                         .max_size(pool_size)
                         .connection_timeout(Duration::from_secs(10))
+                        // No round trip per checkout: a broken connection
+                        // is noticed (is_closed) and replaced.
+                        .test_on_check_out(false)
                         .build(postgres::PgManager { config })?,
                 )
             }
@@ -189,12 +194,23 @@ impl Db {
         .map_err(db)?
     }
 
-    /// The server's path for a change to `tenant` at `now`, in one
-    /// transaction: the tenant is brought up to date with time first
-    /// ([`engine::advance`]), then `f` runs behind a savepoint. If `f`
-    /// refuses, only its own part is undone (what time did stays, as in
-    /// memory); if storing fails or anything panics, all is rolled back.
-    /// The outer error is storage's, the inner the action's answer.
+    /// Bring `tenant` up to date with time at `now`, if anything of it is
+    /// due: a cheap indexed check, and only then a short write.
+    pub fn catch_up(&self, tenant: &str, now: DateTime<Utc>) -> Result<Changes, ApiError> {
+        if self.read(|s| s.has_due(tenant, now))? {
+            return Ok(self
+                .write(Some(tenant), |s| engine::advance(s, tenant, now))?
+                .1);
+        }
+        Ok(Changes::new())
+    }
+
+    /// The server's path for a change to `tenant` at `now`: the tenant is
+    /// brought up to date with time first ([`Db::catch_up`]), then `f` runs
+    /// in one transaction holding the tenant's lock. If `f` refuses, its
+    /// transaction is rolled back (what time did stays, as in memory); so
+    /// it is if storing fails or anything panics. The outer error is
+    /// storage's, the inner the action's answer.
     #[allow(clippy::type_complexity)]
     pub fn act<T>(
         &self,
@@ -202,35 +218,59 @@ impl Db {
         now: DateTime<Utc>,
         f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
     ) -> Result<(Result<T, ApiError>, Changes), ApiError> {
-        self.write(Some(tenant), |s| {
-            engine::advance(s, tenant, now)?;
-            s.begin_action()?;
-            match f(s) {
-                Ok(v) => Ok(Ok(v)),
-                Err(e) => {
-                    s.undo_action()?;
-                    Ok(Err(e))
-                }
+        let mut changes = self.catch_up(tenant, now)?;
+        let mut refused = None;
+        let out = self.write(Some(tenant), |s| {
+            f(s).inspect_err(|e| refused = Some(e.clone()))
+        });
+        match (out, refused) {
+            (Ok((v, c)), _) => {
+                changes.extend(c);
+                Ok((Ok(v), changes))
             }
-        })
+            (Err(e), Some(r)) if e == r => Ok((Err(r), changes)),
+            (Err(e), _) => Err(e),
+        }
     }
 
-    /// The server's path for a read of `tenant` at `now`: if anything of
-    /// the tenant is due, a short write brings it up to date first; then
-    /// `f` runs in one snapshot.
+    /// The server's path for a read of `tenant` at `now`: brought up to
+    /// date first if anything is due, then `f` in one snapshot.
     pub fn look<T>(
         &self,
         tenant: &str,
         now: DateTime<Utc>,
         f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
     ) -> Result<(T, Changes), ApiError> {
-        let mut changes = Changes::new();
-        if self.read(|s| s.has_due(tenant, now))? {
-            changes = self
-                .write(Some(tenant), |s| engine::advance(s, tenant, now))?
-                .1;
-        }
+        let changes = self.catch_up(tenant, now)?;
         Ok((self.read(f)?, changes))
+    }
+
+    /// A read for whoever `who` finds (the session's user), in one
+    /// snapshot when nothing of their tenant is due (the common case):
+    /// who it is, whether anything is due, and the answer.
+    pub fn look_as<T>(
+        &self,
+        now: DateTime<Utc>,
+        who: impl Fn(&mut SqlStore) -> Result<User, ApiError>,
+        f: impl FnOnce(&mut SqlStore, &User) -> Result<T, ApiError>,
+    ) -> Result<(T, Changes), ApiError> {
+        let mut f = Some(f);
+        let first = self.read(|s| {
+            let user = who(s)?;
+            if s.has_due(&user.tenant_id, now)? {
+                return Ok(Err(user));
+            }
+            let f = f.take().expect("called once");
+            f(s, &user).map(Ok)
+        })?;
+        match first {
+            Ok(v) => Ok((v, Changes::new())),
+            Err(user) => {
+                let changes = self.catch_up(&user.tenant_id, now)?;
+                let f = f.take().expect("not called yet");
+                Ok((self.read(|s| f(s, &user))?, changes))
+            }
+        }
     }
 
     /// Whether the database answers and is migrated (for `/readyz`).
@@ -312,11 +352,16 @@ fn finish<T>(
     match out {
         Ok(Ok(v)) => {
             if write && conn.dialect() == Dialect::Postgres {
-                // Delivered to every replica's listener when this commits.
-                for (tenant, what) in &changes {
+                // Delivered to every replica's listener when this commits:
+                // one notification, a line per change.
+                if !changes.is_empty() {
+                    let payload: Vec<String> = changes
+                        .iter()
+                        .map(|(tenant, what)| format!("{tenant}\t{}", what.as_str()))
+                        .collect();
                     conn.rows(
                         "SELECT pg_notify('billing_events', $1)",
-                        &[format!("{tenant}\t{}", what.as_str()).into()],
+                        &[payload.join("\n").into()],
                     )
                     .map_err(|e| rollback(conn, e))?;
                 }
@@ -882,14 +927,22 @@ impl Store for SqlStore<'_> {
         )
     }
 
-    fn save_resource(&mut self, r: &Resource, now: DateTime<Utc>) -> StoreResult<()> {
-        let old = self
-            .conn
-            .row(
-                "SELECT status, tab FROM resources WHERE tenant_id = $1 AND id = $2",
-                &[(&r.tenant_id).into(), (&r.id).into()],
-            )
-            .map_err(db)?;
+    fn save_resource(
+        &mut self,
+        r: &Resource,
+        was: Option<Status>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let old = match was {
+            Some(w) => Some(Row(vec![tag(&w).into(), tag(&r.kind.tab()).into()])),
+            None => self
+                .conn
+                .row(
+                    "SELECT status, tab FROM resources WHERE tenant_id = $1 AND id = $2",
+                    &[(&r.tenant_id).into(), (&r.id).into()],
+                )
+                .map_err(db)?,
+        };
         let s = status(r, now);
         let mut p = resource_params(r, s, next_due(r, now));
         // Key columns go last for the WHERE.
