@@ -122,7 +122,7 @@ impl MockStore {
         let request_id = format!("mock-{}", self.inner.calls.get());
         if let Some(f) = self.inner.failures.borrow_mut().pop_front() {
             return match f {
-                Failure::Error(e) => Ok(actions::envelope_err(&e, &request_id).to_string()),
+                Failure::Error(e) => Ok(actions::envelope_err(&e, &request_id)),
                 Failure::Timeout => Err(ClientError::Timeout),
                 Failure::Network => Err(ClientError::Network("injected network failure".into())),
                 Failure::Malformed => Ok("{\"Response\": {\"Items\": [1, 2".into()),
@@ -143,10 +143,9 @@ impl MockStore {
             )),
         };
         Ok(match result {
-            Ok(v) => actions::envelope_ok(v, &request_id),
+            Ok(v) => actions::envelope_ok(&v, &request_id),
             Err(e) => actions::envelope_err(&e, &request_id),
-        }
-        .to_string())
+        })
     }
 }
 

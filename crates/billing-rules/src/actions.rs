@@ -102,8 +102,10 @@ pub fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
     })
 }
 
-fn json<T: Serialize>(v: T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::new(ErrorCode::InternalError, e.to_string()))
+/// An answer as JSON text: serialised once, straight from the typed value
+/// (no intermediate `Value` tree).
+fn json<T: Serialize>(v: T) -> Result<String, ApiError> {
+    serde_json::to_string(&v).map_err(|e| ApiError::new(ErrorCode::InternalError, e.to_string()))
 }
 
 /// Run `action` for `user_id` at `now` over any store. On error the action
@@ -116,7 +118,7 @@ pub fn dispatch<S: Store>(
     user_id: &str,
     body: Value,
     now: DateTime<Utc>,
-) -> Result<Value, ApiError> {
+) -> Result<String, ApiError> {
     match action {
         Action::DescribeIdentity => {
             parse::<Empty>(body)?;
@@ -169,32 +171,55 @@ pub fn run<S: Store>(
     user_id: &str,
     body: Value,
     now: DateTime<Utc>,
-) -> Result<Value, ApiError> {
+) -> Result<String, ApiError> {
     let user = engine::user(s, user_id)?;
     engine::advance(s, &user.tenant_id, now)?;
     dispatch(s, action, user_id, body, now)
 }
 
-/// The success envelope: `{"Response": {...fields, "RequestId"}}`. A value
-/// that is not an object is carried as `{"Data": value}`.
-pub fn envelope_ok(data: Value, request_id: &str) -> Value {
-    let mut obj = match data {
-        Value::Object(m) => m,
-        other => {
-            let mut m = serde_json::Map::new();
-            m.insert("Data".into(), other);
-            m
+/// The success envelope around an answer's JSON text:
+/// `{"Response": {...fields, "RequestId"}}`. An answer that is not an
+/// object is carried as `{"Data": answer}`.
+pub fn envelope_ok(data: &str, request_id: &str) -> String {
+    let rid = serde_json::to_string(request_id).unwrap_or_else(|_| "\"\"".into());
+    let data = data.trim();
+    match data.strip_prefix('{').and_then(|d| d.strip_suffix('}')) {
+        Some(fields) if fields.trim().is_empty() => {
+            format!(r#"{{"Response":{{"RequestId":{rid}}}}}"#)
         }
-    };
-    obj.insert("RequestId".into(), Value::String(request_id.into()));
-    serde_json::json!({ "Response": obj })
+        Some(fields) => format!(r#"{{"Response":{{{fields},"RequestId":{rid}}}}}"#),
+        None => format!(r#"{{"Response":{{"Data":{data},"RequestId":{rid}}}}}"#),
+    }
 }
 
 /// The error envelope: `{"Response": {"Error": {"Code","Message"}, "RequestId"}}`.
-pub fn envelope_err(e: &ApiError, request_id: &str) -> Value {
+pub fn envelope_err(e: &ApiError, request_id: &str) -> String {
     let mut err = serde_json::json!({ "Code": e.code.as_str(), "Message": e.message });
     if let Some(at) = e.next_allowed_at {
         err["NextAllowedAt"] = serde_json::to_value(at).unwrap_or(Value::Null);
     }
-    serde_json::json!({ "Response": { "Error": err, "RequestId": request_id } })
+    serde_json::json!({ "Response": { "Error": err, "RequestId": request_id } }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::envelope_ok;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn envelopes_objects_empty_objects_and_lists() {
+        let parse = |s: String| serde_json::from_str::<Value>(&s).unwrap();
+        assert_eq!(
+            parse(envelope_ok(r#"{"A":1,"B":{"C":"}"}}"#, "r")),
+            json!({"Response": {"A": 1, "B": {"C": "}"}, "RequestId": "r"}})
+        );
+        assert_eq!(
+            parse(envelope_ok("{}", "r")),
+            json!({"Response": {"RequestId": "r"}})
+        );
+        assert_eq!(
+            parse(envelope_ok("[1,2]", "r")),
+            json!({"Response": {"Data": [1, 2], "RequestId": "r"}})
+        );
+    }
 }

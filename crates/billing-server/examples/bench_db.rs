@@ -23,8 +23,11 @@ const KINDS: [ResourceKind; 4] = [
     ResourceKind::KnowledgeCapacity,
 ];
 
-fn resource(tenant: &str, i: usize, now: DateTime<Utc>) -> Resource {
+/// Resource `i` of a tenant; `spread` varies expiries between tenants.
+fn resource(tenant: &str, i: usize, spread: usize, now: DateTime<Utc>) -> Resource {
     let kind = KINDS[i % 4];
+    // Expiries from 25 days ago to a year ahead, spread over the rows.
+    let hours = ((i * 7_919 + spread * 104_729) % 9_000) as i64 - 600;
     let total = 1_000_000 + (i as u64 % 97) * 10_000;
     Resource {
         id: format!("res-bench-{i:06}"),
@@ -39,7 +42,7 @@ fn resource(tenant: &str, i: usize, now: DateTime<Utc>) -> Resource {
         total,
         used: total * (i as u64 % 101) / 100,
         effective_at: now - Duration::days(30),
-        expires_at: now + Duration::hours((i as i64 % 9000) - 600),
+        expires_at: now + Duration::hours(hours),
         model: (kind == ResourceKind::ConcurrencyQuota).then(|| "hunyuan-turbo".into()),
         refunded: false,
     }
@@ -68,7 +71,7 @@ fn main() {
     let acme = billing_rules::seed::ACME;
     for chunk in (0..big).collect::<Vec<_>>().chunks(20_000) {
         let l = Ledger {
-            resources: chunk.iter().map(|i| resource(acme, *i, now)).collect(),
+            resources: chunk.iter().map(|i| resource(acme, *i, 0, now)).collect(),
             ..Ledger::default()
         };
         db.import(&l, Imported::Raw(now)).expect("import");
@@ -99,7 +102,7 @@ fn main() {
                 postpaid_permission: true,
             });
             l.resources
-                .extend((0..per).map(|i| resource(&tenant, i + t, now)));
+                .extend((0..per).map(|i| resource(&tenant, i, *t + 1, now)));
         }
         l.advance(now);
         db.import(&l, Imported::AdvancedTo(now)).expect("import");

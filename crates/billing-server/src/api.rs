@@ -219,17 +219,17 @@ pub async fn handle(
                 "The request could not be completed; nothing was changed.",
             )
         })??;
-    let mut r = json_response(StatusCode::OK, actions::envelope_ok(v, &request_id()));
+    let mut r = json_response(StatusCode::OK, actions::envelope_ok(&v, &request_id()));
     if let Some(c) = cookie {
         r.headers_mut().insert(header::SET_COOKIE, c);
     }
     Ok(r)
 }
 
-type Answer = (Value, Option<HeaderValue>);
+type Answer = (String, Option<HeaderValue>);
 
-fn to_json<T: Serialize>(v: T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| bad(ErrorCode::InternalError, e.to_string()))
+fn to_json<T: Serialize>(v: T) -> Result<String, ApiError> {
+    serde_json::to_string(&v).map_err(|e| bad(ErrorCode::InternalError, e.to_string()))
 }
 
 fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<Answer, ApiError> {
@@ -281,10 +281,7 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
                 st.db
                     .write(None, |s| s.delete_session(&session_hash(&sid)))?;
             }
-            Ok((
-                Value::Object(Default::default()),
-                Some(session_cookie(st, "", 0)),
-            ))
+            Ok(("{}".to_string(), Some(session_cookie(st, "", 0))))
         }
         "ReportUsage" => {
             if !operator_ok(st, headers) {

@@ -47,8 +47,8 @@ impl From<ApiError> for Failure {
 }
 
 /// A JSON answer with the content type set.
-pub fn json_response(status: StatusCode, body: Value) -> Response {
-    let mut r = (status, body.to_string()).into_response();
+pub fn json_response(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -118,7 +118,11 @@ fn step() -> impl Strategy<Value = Step> {
 
 fn outcome<T: serde::Serialize>(r: Result<T, ApiError>) -> Value {
     match r {
-        Ok(v) => serde_json::to_value(v).unwrap(),
+        Ok(v) => match serde_json::to_value(v).unwrap() {
+            // Actions answer JSON text.
+            Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            v => v,
+        },
         Err(e) => json!({ "Error": e }),
     }
 }
