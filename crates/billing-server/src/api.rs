@@ -198,15 +198,20 @@ fn session_cookie(st: &Shared, value: &str, max_age: i64) -> HeaderValue {
 
 /// The one API endpoint. Bad requests are refused by the [`JsonObject`]
 /// extractor before anything runs; everything else runs on the blocking
-/// pool (the database calls block), at most `pool_size` at once.
+/// pool (the database calls block); reads and writes each have their own
+/// slots, so writes queued for the database's writer never hold up reads.
 pub async fn handle(
     State(st): State<Shared>,
     Path(action): Path<String>,
     headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> Result<Response, Failure> {
-    let _permit = st
-        .workers
+    let writes = match action.as_str() {
+        "ReportUsage" | "SignIn" | "SignOut" => true,
+        name => Action::from_name(name).is_some_and(Action::is_write),
+    };
+    let slots = if writes { &st.writers } else { &st.readers };
+    let _permit = slots
         .acquire()
         .await
         .map_err(|_| Failure::new(ErrorCode::InternalError, "The server is shutting down."))?;

@@ -47,7 +47,8 @@ pub struct Config {
     /// the request's own Host over http.
     pub public_origin: Option<String>,
     pub session_ttl_secs: i64,
-    /// Database connections held open.
+    /// Reads served at once (writes get their own slots; the pool holds a
+    /// connection for each).
     pub pool_size: u32,
 }
 
@@ -76,9 +77,11 @@ pub struct AppState {
     pub db: Db,
     /// The CSP, with the mtime of the index.html it was computed from.
     pub csp: Mutex<(Option<std::time::SystemTime>, String)>,
-    /// Requests holding a database connection at once (the pool's size);
-    /// the rest wait without holding a thread.
-    pub workers: tokio::sync::Semaphore,
+    /// Reads running at once; the rest wait without holding a thread.
+    pub readers: tokio::sync::Semaphore,
+    /// Writes running (or waiting for the database's writer) at once, apart
+    /// from the reads: queued writes never hold up reads.
+    pub writers: tokio::sync::Semaphore,
     /// Changes, by tenant, for the live event streams. With SQLite this
     /// process's commits feed it; with PostgreSQL every replica's commits
     /// reach it through LISTEN/NOTIFY.
@@ -97,13 +100,21 @@ pub enum Opened {
 /// Open the database: migrate it, seed the demo data into an empty one,
 /// and catch up on time that passed while no server ran.
 pub fn open_state(config: Config) -> Result<(Shared, Opened), DbError> {
-    let db = Db::open(&config.database, config.pool_size)?;
+    // SQLite runs one writer at a time: two write slots keep the next one
+    // ready. PostgreSQL writes to different tenants run side by side.
+    let writers = match config.database {
+        Database::Sqlite(_) => 2,
+        Database::Postgres(_) => (config.pool_size / 2).max(1),
+    };
+    // Each request holds one connection at a time; the sweep one more.
+    let db = Db::open(&config.database, config.pool_size + writers + 1)?;
     let seeded = db.migrate_and_seed(|| {
         let now = Utc::now();
         (billing_rules::seed::demo(now), now)
     })?;
     let state = Arc::new(AppState {
-        workers: tokio::sync::Semaphore::new(config.pool_size as usize),
+        readers: tokio::sync::Semaphore::new(config.pool_size as usize),
+        writers: tokio::sync::Semaphore::new(writers as usize),
         config,
         db,
         csp: Mutex::new((None, String::new())),

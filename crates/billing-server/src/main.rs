@@ -26,7 +26,7 @@ struct Args {
     /// Delete the SQLite database first, to start again from the demo seed.
     #[arg(long)]
     reset: bool,
-    /// Database connections held open (and requests served at once).
+    /// Reads served at once (writes have slots of their own).
     #[arg(long, env = "BILLING_POOL_SIZE", default_value_t = 8)]
     pool_size: u32,
     /// The built client (Trunk's dist/). Without it only the API is served.

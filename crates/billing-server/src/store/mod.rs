@@ -120,6 +120,8 @@ impl Db {
                         // No round trip per checkout: a broken connection
                         // is noticed (is_closed) and replaced.
                         .test_on_check_out(false)
+                        // Open the rest as they are needed (a fast start).
+                        .min_idle(Some(2))
                         .build(postgres::PgManager { config })?,
                 )
             }
