@@ -121,7 +121,7 @@ impl Db {
                         // is noticed (is_closed) and replaced.
                         .test_on_check_out(false)
                         // Open the rest as they are needed (a fast start).
-                        .min_idle(Some(2))
+                        .min_idle(Some(pool_size.min(2)))
                         .build(postgres::PgManager { config })?,
                 )
             }
