@@ -230,6 +230,17 @@ pub struct ResourceRow {
     pub next_reminder: Option<crate::notify::NextReminder>,
 }
 
+impl ResourceRow {
+    /// A list row: the resource with its status and next reminder at `now`.
+    pub fn at(resource: Resource, now: DateTime<Utc>) -> ResourceRow {
+        ResourceRow {
+            status: crate::status::status(&resource, now),
+            next_reminder: crate::notify::next_reminder(&resource, now),
+            resource,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]

@@ -96,11 +96,7 @@ pub fn list<'a>(
         .into_iter()
         .skip(start)
         .take(q.page_size as usize)
-        .map(|(r, s)| ResourceRow {
-            resource: r.clone(),
-            status: s,
-            next_reminder: crate::notify::next_reminder(r, now),
-        })
+        .map(|(r, _)| ResourceRow::at(r.clone(), now))
         .collect();
     Ok(ResourcePage {
         items,
