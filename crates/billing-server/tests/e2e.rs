@@ -12,7 +12,7 @@ use std::time::Duration;
 use billing_server::AuthMode;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-use support::Server;
+use support::{free_port, Server};
 
 struct Driver(Child);
 
@@ -21,14 +21,6 @@ impl Drop for Driver {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn browser() -> (Driver, Client) {

@@ -29,14 +29,6 @@ impl Drop for Replica {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Start a replica and wait until it says it is ready.
 async fn replica(database: &str) -> Replica {
     let port = free_port();

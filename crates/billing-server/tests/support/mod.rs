@@ -209,3 +209,12 @@ pub async fn events_until(
         }
     }
 }
+
+/// A port nothing listens on now (for a process started with `--addr`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
