@@ -1,5 +1,8 @@
 //! CSV export of the resource list (RFC 4180: fields with a comma, quote or
-//! line break are quoted, quotes doubled), times with their zone.
+//! line break are quoted, quotes doubled), times with their zone. A text
+//! cell that a spreadsheet would run as a formula (starting with `=`, `+`,
+//! `-`, `@`, a tab or a carriage return) is prefixed with `'`, as OWASP
+//! advises, so opening an export never runs a name someone typed.
 
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -7,10 +10,20 @@ use crate::api::ResourceRow;
 use crate::format::{date_time, zone_label};
 
 fn field(s: &str) -> String {
+    let s = &neutralise(s);
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
+    }
+}
+
+/// A text cell as a spreadsheet will take it: never as a formula.
+pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
+    } else {
+        s.into()
     }
 }
 

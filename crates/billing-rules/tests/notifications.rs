@@ -346,3 +346,37 @@ fn csv_round_trips_awkward_names_with_zones() {
     assert!(awkward[9].ends_with("(UTC+8)"), "{}", &awkward[9]);
     assert_eq!(&awkward[4], Status::Available.slug());
 }
+
+#[test]
+fn csv_cells_never_run_as_formulas() {
+    use billing_rules::csv::neutralise;
+    for evil in [
+        "=HYPERLINK(\"http://x\")",
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+    ] {
+        assert!(neutralise(evil).starts_with('\''), "{evil:?}");
+    }
+    assert_eq!(neutralise("Token package 2M"), "Token package 2M");
+    let mut l = seed::demo(t0());
+    l.resources[0].name = "=cmd|' /C calc'!A0".into();
+    let q = billing_rules::api::ListResourcesRequest {
+        tab: l.resources[0].kind.tab(),
+        status: None,
+        search: String::new(),
+        sort: Default::default(),
+        page_number: 1,
+        page_size: 50,
+    };
+    let page = l.list_resources(users::ACME_MAIN, &q, t0()).unwrap();
+    let text = billing_rules::csv::to_csv(&page.items, billing_rules::csv::HEADER, |_| 0);
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let names: Vec<String> = rdr.records().map(|r| r.unwrap()[1].to_string()).collect();
+    assert!(
+        names.contains(&"'=cmd|' /C calc'!A0".to_string()),
+        "{names:?}"
+    );
+}
