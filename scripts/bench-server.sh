@@ -84,13 +84,13 @@ run_backend() { # $1 name, $2 database, $3 replicas
 
   local start pid
   start=$(date +%s%N)
-  "$BIN" --database "$db" --addr "127.0.0.1:$PORT_A" --operator-token "$TOKEN" >/dev/null 2>&1 & pid=$!; PIDS+=($pid)
+  "$BIN" --demo --database "$db" --addr "127.0.0.1:$PORT_A" --operator-token "$TOKEN" >/dev/null 2>&1 & pid=$!; PIDS+=($pid)
   wait_ready $PORT_A
   echo "    cold start (process start to /readyz): $(( ($(date +%s%N) - start) / 1000000 )) ms"
   echo "    resident memory after start: $(rss $pid)"
   local pid_b=""
   if [ "$replicas" = 2 ]; then
-    "$BIN" --database "$db" --addr "127.0.0.1:$PORT_B" --operator-token "$TOKEN" >/dev/null 2>&1 & pid_b=$!; PIDS+=($pid_b)
+    "$BIN" --demo --database "$db" --addr "127.0.0.1:$PORT_B" --operator-token "$TOKEN" >/dev/null 2>&1 & pid_b=$!; PIDS+=($pid_b)
     wait_ready $PORT_B
   fi
 

@@ -24,10 +24,12 @@ trunk build --release --no-default-features
 step 'Building the server (profile "server": optimised, panics unwind)'
 cargo build --profile server --locked -p billing-server
 
-args=(--addr "127.0.0.1:$PORT" --dist "$ROOT/dist" --db "$DB")
+# Demo sign-in (anyone may sign in as any seeded user, no password): for
+# trying the console on this machine only.
+args=(--demo --addr "127.0.0.1:$PORT" --dist "$ROOT/dist" --db "$DB")
 if [ "${RESET:-0}" = 1 ]; then
   args+=(--reset)
 fi
-step "Serving the console on http://127.0.0.1:$PORT (database $DB; RESET=1 to start again from the demo seed)"
+step "Serving the console on http://127.0.0.1:$PORT in demo mode: anyone may sign in as any seeded user (database $DB; RESET=1 to start again from the demo seed)"
 echo "    metering: curl -X POST http://127.0.0.1:$PORT/api/ReportUsage -H 'Authorization: Bearer \$BILLING_OPERATOR_TOKEN' -H 'Content-Type: application/json' -d '{\"TenantId\":\"t-acme\",\"Kind\":\"TokenPackage\",\"Amount\":1000,\"IdempotencyKey\":\"k1\"}'"
 exec "$ROOT/target/server/billing-server" "${args[@]}"

@@ -60,13 +60,27 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// The origin state-changing requests must come from.
+/// Without `--public-origin`, the request's own `Host` stands in, but only
+/// a loopback one (`localhost`, `127.x.y.z`, `[::1]`): a name that resolves
+/// to this machine by someone else's DNS (rebinding) is never trusted.
 fn expected_origin(st: &Shared, headers: &HeaderMap) -> Option<String> {
-    st.config.public_origin.clone().or_else(|| {
-        headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(|h| format!("http://{h}"))
-    })
+    if let Some(o) = &st.config.public_origin {
+        return Some(o.clone());
+    }
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    is_loopback_host(host).then(|| format!("http://{host}"))
+}
+
+/// `host[:port]` names this machine's loopback interface.
+pub fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn check_origin(st: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {

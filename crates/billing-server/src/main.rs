@@ -32,8 +32,12 @@ struct Args {
     /// The built client (Trunk's dist/). Without it only the API is served.
     #[arg(long, env = "BILLING_DIST")]
     dist: Option<PathBuf>,
+    /// Demo sign-in: anyone may sign in as any seeded user, with no
+    /// password. For trying the console only; `scripts/serve.sh` passes it.
+    #[arg(long, env = "BILLING_DEMO")]
+    demo: bool,
     /// Take the user id from this header, set by an authenticating proxy in
-    /// front (production). Without it, demo sign-in is used.
+    /// front (production).
     #[arg(long, env = "BILLING_TRUST_PROXY_HEADER")]
     trust_proxy_header: Option<String>,
     /// Operator bearer token for ReportUsage (metering).
@@ -45,6 +49,12 @@ struct Args {
     /// The console's public origin (e.g. https://billing.example.com).
     #[arg(long, env = "BILLING_PUBLIC_ORIGIN")]
     public_origin: Option<String>,
+}
+
+/// Say why the server will not start, and stop.
+fn refuse(why: &str) -> ! {
+    eprintln!("billing-server: {why} Refusing to start.");
+    std::process::exit(2);
 }
 
 #[tokio::main]
@@ -65,10 +75,18 @@ async fn main() {
     let mut config = Config::with_database(database);
     config.pool_size = args.pool_size.clamp(1, 256);
     config.dist = args.dist;
-    config.auth = args
-        .trust_proxy_header
-        .map(AuthMode::ProxyHeader)
-        .unwrap_or(AuthMode::Demo);
+    // Fail closed: no way of identifying users is assumed.
+    config.auth = match (args.trust_proxy_header.clone(), args.demo) {
+        (Some(h), false) => AuthMode::ProxyHeader(h),
+        (None, true) => AuthMode::Demo,
+        (Some(_), true) => refuse("choose one of --demo and --trust-proxy-header, not both."),
+        (None, false) => refuse(
+            "say how users are identified: --demo (anyone may sign in as any seeded user, with no password; for trying the console) or --trust-proxy-header HEADER (an authenticating proxy in front sets the user id).",
+        ),
+    };
+    if matches!(config.auth, AuthMode::ProxyHeader(_)) && args.public_origin.is_none() {
+        refuse("--trust-proxy-header needs --public-origin https://… (state-changing requests must come from that origin; a request's own Host is trusted only on loopback).");
+    }
     config.operator_token = args.operator_token;
     config.sweep_every = Duration::from_secs(args.sweep_secs.max(1));
     config.public_origin = args.public_origin;

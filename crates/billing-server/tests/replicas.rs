@@ -33,7 +33,13 @@ impl Drop for Replica {
 async fn replica(database: &str) -> Replica {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_billing-server"))
-        .args(["--database", database, "--operator-token", OPERATOR])
+        .args([
+            "--demo",
+            "--database",
+            database,
+            "--operator-token",
+            OPERATOR,
+        ])
         .args(["--addr", &format!("127.0.0.1:{port}"), "--sweep-secs", "1"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
