@@ -1,7 +1,7 @@
 //! One meaning for every action: the same random sequence of actions,
 //! metering and clock moves runs against the in-memory store (the browser's
 //! mock), SQLite, and with `BILLING_TEST_BACKEND=postgres` PostgreSQL too,
-//! each through its real path (the server's `Db::act`/`Db::look`), and every
+//! each through its real path (the server's `Db::act`/`Db::look_as`), and every
 //! answer must be identical.
 
 mod support;
@@ -138,7 +138,7 @@ fn in_memory(l: &mut Ledger, s: &Step, now: DateTime<Utc>) -> Value {
     }
 }
 
-/// A database, as the server runs it (identify, then act or look).
+/// A database, as the server runs it (identify, then act or look_as).
 fn in_database(db: &Db, s: &Step, now: DateTime<Utc>) -> Value {
     match s {
         Step::Act(u, a, b) => {
@@ -150,7 +150,15 @@ fn in_database(db: &Db, s: &Step, now: DateTime<Utc>) -> Value {
             outcome(if a.is_write() {
                 db.act(t, now, run).unwrap().0
             } else {
-                db.look(t, now, run).map(|(v, _)| v)
+                // Who the caller is, whether anything is due, and the
+                // answer: one snapshot, as the server reads.
+                let who = |s: &mut billing_server::store::SqlStore| {
+                    Ok(s.user(USERS[*u])?.expect("seeded user"))
+                };
+                db.look_as(now, who, |s, user| {
+                    actions::dispatch(s, *a, &user.id, b.clone(), now)
+                })
+                .map(|(v, _)| v)
             })
         }
         Step::Meter(req) => outcome(

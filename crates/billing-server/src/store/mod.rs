@@ -231,18 +231,6 @@ impl Db {
         }
     }
 
-    /// The server's path for a read of `tenant` at `now`: brought up to
-    /// date first if anything is due, then `f` in one snapshot.
-    pub fn look<T>(
-        &self,
-        tenant: &str,
-        now: DateTime<Utc>,
-        f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
-    ) -> Result<(T, Changes), ApiError> {
-        let changes = self.catch_up(tenant, now)?;
-        Ok((self.read(f)?, changes))
-    }
-
     /// A read for whoever `who` finds (the session's user), in one
     /// snapshot when nothing of their tenant is due (the common case):
     /// who it is, whether anything is due, and the answer.
