@@ -530,6 +530,29 @@ async fn knowledge_isolation_explained_and_restored_after_renewal() {
 }
 
 #[wasm_bindgen_test]
+async fn sub_accounts_without_the_grant_cannot_restore_knowledge_and_see_why() {
+    let h = mount_as("/knowledge-base?status=all", users::ACME_SUB, |_| {});
+    let restore = get(&h.root, "button", "Restore isolated knowledge").await;
+    wait_text(&h.root, "Isolated documents").await;
+    assert!(is_disabled(&restore), "a sub-account without the grant");
+    let reason = h
+        .root
+        .query_selector("#kb-restore-reason")
+        .unwrap()
+        .expect("the reason is next to the button");
+    assert!(
+        text(&reason).contains("Only the main account, or a sub-account granted Postpaid Settings"),
+        "{}",
+        text(&reason)
+    );
+    assert_eq!(
+        restore.get_attribute("aria-describedby").as_deref(),
+        Some("kb-restore-reason"),
+        "the reason is the button's description"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn sub_accounts_cannot_renew_and_see_why() {
     let h = mount_as("/concurrency", users::ACME_SUB, |_| {});
     let renew = get(

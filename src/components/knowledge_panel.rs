@@ -65,6 +65,7 @@ pub fn KnowledgePanel() -> impl IntoView {
                 let reason = blocked.as_ref().map(|b| match b.code {
                     billing_rules::ErrorCode::ResourceNotFound => td_string!(l, kb_blocked_none).to_string(),
                     billing_rules::ErrorCode::ResourceInsufficient => td_string!(l, kb_blocked_capacity).to_string(),
+                    billing_rules::ErrorCode::UnauthorizedOperation => td_string!(l, kb_blocked_permission).to_string(),
                     _ => ClientError::Api(b.clone()).message(l),
                 });
                 view! {

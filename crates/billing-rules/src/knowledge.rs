@@ -94,6 +94,20 @@ pub enum RestoreRefusal {
     },
 }
 
+/// May `user` restore isolated knowledge? A state change, so like the
+/// others it needs the main account or a sub-account granted "Postpaid
+/// Settings" (sub-accounts are otherwise read-only).
+pub fn may_restore(user: &crate::model::User) -> Result<(), crate::api::ApiError> {
+    if user.is_main() || user.postpaid_permission {
+        Ok(())
+    } else {
+        Err(crate::api::ApiError::new(
+            crate::api::ErrorCode::UnauthorizedOperation,
+            "Only the main account, or a sub-account granted Postpaid Settings, can restore isolated knowledge.",
+        ))
+    }
+}
+
 /// The isolated items that fit the free capacity, oldest first. Refused when
 /// none does.
 pub fn restore_plan(items: &[KnowledgeItem], capacity: u64) -> Result<Vec<String>, RestoreRefusal> {

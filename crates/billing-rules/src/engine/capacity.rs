@@ -29,7 +29,10 @@ pub fn knowledge_usage<S: Store>(
         isolated_documents: isolated(KnowledgeItemKind::Document),
         isolated_qa_pairs: isolated(KnowledgeItemKind::QaPair),
         restorable_items: plan.as_ref().map(|p| p.len() as u64).unwrap_or(0),
-        restore_blocked: plan.err().map(ApiError::from),
+        // Why this user cannot restore: not allowed to, or nothing fits.
+        restore_blocked: knowledge::may_restore(&user)
+            .err()
+            .or(plan.err().map(ApiError::from)),
     })
 }
 
@@ -40,6 +43,7 @@ pub fn restore_knowledge<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<RestoreResult, ApiError> {
     let user = user(s, user_id)?;
+    knowledge::may_restore(&user)?;
     let t = &user.tenant_id;
     let items = s.knowledge(t)?;
     let cap = knowledge::capacity(&s.knowledge_capacity(t, now)?, now);
