@@ -30,14 +30,18 @@ pub enum Change {
     Notice,
     Postpaid,
     Permission,
+    /// Sessions of the tenant ended (sign-out, replaced, signed out
+    /// everywhere): its live streams check whether their caller still may.
+    Session,
 }
 
 impl Change {
-    pub const ALL: [Change; 4] = [
+    pub const ALL: [Change; 5] = [
         Change::Usage,
         Change::Notice,
         Change::Postpaid,
         Change::Permission,
+        Change::Session,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +50,7 @@ impl Change {
             Change::Notice => "notice",
             Change::Postpaid => "postpaid",
             Change::Permission => "permission",
+            Change::Session => "session",
         }
     }
 

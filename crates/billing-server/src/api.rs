@@ -1,9 +1,12 @@
 //! `POST /api/{Action}`: the platform-style JSON API. Every request is
 //! read, checked and answered here; rules come from `billing-rules`.
 
-use axum::extract::{Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use billing_rules::actions::{self, parse, Action};
 use billing_rules::api::{ApiError, ErrorCode, ReportUsageRequest};
 use billing_rules::engine;
@@ -20,8 +23,24 @@ use crate::{AuthMode, Shared};
 
 pub const COOKIE: &str = "billing_session";
 
+/// The header a trusted proxy presents its shared secret in.
+pub const PROXY_SECRET_HEADER: &str = "x-billing-proxy-secret";
+
 /// Actions outside the console's own set.
-pub const SERVER_ACTIONS: [&str; 4] = ["DescribeServerInfo", "SignIn", "SignOut", "ReportUsage"];
+pub const SERVER_ACTIONS: [&str; 5] = [
+    "DescribeServerInfo",
+    "SignIn",
+    "SignOut",
+    "SignOutEverywhere",
+    "ReportUsage",
+];
+
+/// The address a request came from, when the server knows it.
+pub type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+fn peer_ip(peer: &Peer) -> Option<std::net::IpAddr> {
+    peer.as_ref().map(|Extension(ConnectInfo(a))| a.ip())
+}
 
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
@@ -49,14 +68,16 @@ fn bad(code: ErrorCode, msg: impl Into<String>) -> ApiError {
 }
 
 fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+    axum_extra::extract::CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Equal, in time that does not depend on where they differ.
+fn same_secret(given: &str, want: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    given.len() == want.len() && bool::from(given.as_bytes().ct_eq(want.as_bytes()))
 }
 
 /// The origin state-changing requests must come from.
@@ -105,11 +126,23 @@ pub fn session_hash(sid: &str) -> String {
 }
 
 /// Who a request says it is, before the database is asked.
+#[derive(Debug, Clone)]
 pub enum Caller {
     /// The SHA-256 of a session cookie's value.
     Session(String),
     /// A user id set by the authenticating proxy.
     Proxy(String),
+}
+
+impl Caller {
+    /// What rate limits and stream caps count by: the session, or the
+    /// proxy's user.
+    pub fn key(&self) -> String {
+        match self {
+            Caller::Session(h) => format!("s:{h}"),
+            Caller::Proxy(u) => format!("u:{u}"),
+        }
+    }
 }
 
 fn unauth() -> ApiError {
@@ -119,35 +152,63 @@ fn unauth() -> ApiError {
     )
 }
 
-/// The caller's claim, from the cookie or the proxy's header.
-pub fn caller(st: &Shared, headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// The caller's claim, from the cookie or the proxy's header. The proxy's
+/// header is believed only from a trusted peer with the shared secret (as
+/// configured), and only when it holds exactly one user id.
+pub fn caller(st: &Shared, headers: &HeaderMap, peer: &Peer) -> Result<Caller, ApiError> {
     match &st.config.auth {
-        AuthMode::ProxyHeader(h) => headers
-            .get(h.as_str())
-            .and_then(|v| v.to_str().ok())
-            .map(|u| Caller::Proxy(u.to_string()))
-            .ok_or_else(unauth),
+        AuthMode::Proxy(p) => {
+            let from_peer = p.peers.is_empty()
+                || peer_ip(peer).is_some_and(|ip| p.peers.iter().any(|n| n.contains(&ip)));
+            let with_secret = p.secret.as_deref().is_none_or(|want| {
+                let mut given = headers.get_all(PROXY_SECRET_HEADER).iter();
+                match (given.next().and_then(|v| v.to_str().ok()), given.next()) {
+                    (Some(g), None) => same_secret(g, want),
+                    _ => false,
+                }
+            });
+            if !(from_peer && with_secret) {
+                return Err(bad(
+                    ErrorCode::AuthFailureUnauthorizedOperation,
+                    "This request did not come through the organisation's sign-in proxy.",
+                ));
+            }
+            let mut values = headers.get_all(p.header.as_str()).iter();
+            match (values.next().map(|v| v.to_str()), values.next()) {
+                (Some(Ok(u)), None) if !u.is_empty() && !u.contains(',') => {
+                    Ok(Caller::Proxy(u.to_string()))
+                }
+                (None, _) => Err(unauth()),
+                _ => Err(bad(
+                    ErrorCode::AuthFailureUnauthorizedOperation,
+                    "The proxy's user header must name exactly one user.",
+                )),
+            }
+        }
         AuthMode::Demo => cookie_value(headers, COOKIE)
             .map(|sid| Caller::Session(session_hash(&sid)))
             .ok_or_else(unauth),
     }
 }
 
-/// The user behind a claim, in the caller's transaction.
-pub fn resolve(s: &mut SqlStore, who: &Caller) -> Result<User, ApiError> {
-    let user_id = match who {
-        Caller::Proxy(u) => u.clone(),
-        Caller::Session(h) => s
-            .session_user(h, Utc::now().timestamp())?
-            .ok_or_else(unauth)?,
+/// The user behind a claim, in the caller's transaction, and when its
+/// session ends (never, behind the proxy).
+pub fn resolve_until(s: &mut SqlStore, who: &Caller) -> Result<(User, Option<i64>), ApiError> {
+    let (user_id, until) = match who {
+        Caller::Proxy(u) => (u.clone(), None),
+        Caller::Session(h) => {
+            let (u, until) = s.session(h, Utc::now().timestamp())?.ok_or_else(unauth)?;
+            (u, Some(until))
+        }
     };
-    s.user(&user_id)?.ok_or_else(unauth)
+    let user = s.user(&user_id)?.ok_or_else(unauth)?;
+    crate::trace::record_tenant(&user.tenant_id);
+    Ok((user, until))
 }
 
-/// Who is calling, or AuthFailure.
-pub fn identify(st: &Shared, headers: &HeaderMap) -> Result<User, ApiError> {
-    let who = caller(st, headers)?;
-    st.db.read(|s| resolve(s, &who))
+/// The user behind a claim, in the caller's transaction.
+pub fn resolve(s: &mut SqlStore, who: &Caller) -> Result<User, ApiError> {
+    resolve_until(s, who).map(|(u, _)| u)
 }
 
 /// A change for `tenant` ([`crate::store::Db::act`]); what it committed
@@ -184,30 +245,34 @@ fn operator_ok(st: &Shared, headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    // Constant-time comparison.
-    given.len() == token.len()
-        && given
-            .bytes()
-            .zip(token.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    same_secret(given, token)
 }
 
 fn session_cookie(st: &Shared, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if st
+    use axum_extra::extract::cookie::{Cookie, SameSite};
+    let secure = st
         .config
         .public_origin
         .as_deref()
-        .is_some_and(|o| o.starts_with("https://"))
-    {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+        .is_some_and(|o| o.starts_with("https://"));
+    let c = Cookie::build((COOKIE, value.to_string()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .secure(secure)
+        .build();
+    HeaderValue::from_str(&c.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A write by `key` within its rate, or RequestLimitExceeded.
+fn within_rate(st: &Shared, key: String) -> Result<(), ApiError> {
+    st.write_limiter.check_key(&key).map_err(|_| {
+        bad(
+            ErrorCode::RequestLimitExceeded,
+            "Too many changes in a short time. Wait a few seconds and try again.",
+        )
+    })
 }
 
 /// The one API endpoint. Bad requests are refused by the [`JsonObject`]
@@ -217,11 +282,12 @@ fn session_cookie(st: &Shared, value: &str, max_age: i64) -> HeaderValue {
 pub async fn handle(
     State(st): State<Shared>,
     Path(action): Path<String>,
+    peer: Peer,
     headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> Result<Response, Failure> {
     let writes = match action.as_str() {
-        "ReportUsage" | "SignIn" | "SignOut" => true,
+        "ReportUsage" | "SignIn" | "SignOut" | "SignOutEverywhere" => true,
         name => Action::from_name(name).is_some_and(Action::is_write),
     };
     let slots = if writes { &st.writers } else { &st.readers };
@@ -230,14 +296,17 @@ pub async fn handle(
         .await
         .map_err(|_| Failure::new(ErrorCode::InternalError, "The server is shutting down."))?;
     let st2 = st.clone();
-    let (v, cookie) = tokio::task::spawn_blocking(move || run(&st2, &action, &headers, body))
-        .await
-        .map_err(|_| {
-            Failure::new(
-                ErrorCode::InternalError,
-                "The request could not be completed; nothing was changed.",
-            )
-        })??;
+    let span = tracing::Span::current();
+    let (v, cookie) = tokio::task::spawn_blocking(move || {
+        span.in_scope(|| run(&st2, &action, &headers, &peer, body))
+    })
+    .await
+    .map_err(|_| {
+        Failure::new(
+            ErrorCode::InternalError,
+            "The request could not be completed; nothing was changed.",
+        )
+    })??;
     let mut r = json_response(StatusCode::OK, actions::envelope_ok(&v, &request_id()));
     if let Some(c) = cookie {
         r.headers_mut().insert(header::SET_COOKIE, c);
@@ -251,14 +320,20 @@ fn to_json<T: Serialize>(v: T) -> Result<String, ApiError> {
     serde_json::to_string(&v).map_err(|e| bad(ErrorCode::InternalError, e.to_string()))
 }
 
-fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<Answer, ApiError> {
+fn run(
+    st: &Shared,
+    action: &str,
+    headers: &HeaderMap,
+    peer: &Peer,
+    body: Value,
+) -> Result<Answer, ApiError> {
     let now = Utc::now();
     match action {
         "DescribeServerInfo" => {
             parse::<actions::Empty>(body)?;
             let (mode, demo_users) = match &st.config.auth {
                 AuthMode::Demo => ("demo", st.db.read(|s| s.all_users())?),
-                AuthMode::ProxyHeader(_) => ("proxy", Vec::new()),
+                AuthMode::Proxy(_) => ("proxy", Vec::new()),
             };
             Ok((
                 to_json(ServerInfo {
@@ -277,17 +352,37 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
                 ));
             }
             let req: SignInRequest = parse(body)?;
+            within_rate(
+                st,
+                format!(
+                    "ip:{}",
+                    peer_ip(peer).map(|i| i.to_string()).unwrap_or_default()
+                ),
+            )?;
             let sid = format!(
                 "{}{}",
                 uuid::Uuid::new_v4().simple(),
                 uuid::Uuid::new_v4().simple()
             );
+            // Signing in again in this browser ends the session it had.
+            let previous = cookie_value(headers, COOKIE).map(|old| session_hash(&old));
             let expires = now.timestamp() + st.config.session_ttl_secs;
-            let (identity, _) = st.db.write(None, |s| {
+            let keep = st.config.sessions_per_user;
+            let (identity, changes) = st.db.write(None, |s| {
                 let identity = engine::whoami(s, &req.user_id)?;
-                s.create_session(&session_hash(&sid), &req.user_id, expires)?;
+                if let Some(old) = &previous {
+                    s.delete_session(old)?;
+                }
+                s.create_session(
+                    &session_hash(&sid),
+                    &identity.user,
+                    now.timestamp(),
+                    expires,
+                    keep,
+                )?;
                 Ok(identity)
             })?;
+            crate::publish(st, &changes);
             Ok((
                 to_json(identity)?,
                 Some(session_cookie(st, &sid, st.config.session_ttl_secs)),
@@ -297,10 +392,33 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
             check_origin(st, headers)?;
             parse::<actions::Empty>(body)?;
             if let Some(sid) = cookie_value(headers, COOKIE) {
-                st.db
+                let (_, changes) = st
+                    .db
                     .write(None, |s| s.delete_session(&session_hash(&sid)))?;
+                crate::publish(st, &changes);
             }
             Ok(("{}".to_string(), Some(session_cookie(st, "", 0))))
+        }
+        "SignOutEverywhere" => {
+            check_origin(st, headers)?;
+            parse::<actions::Empty>(body)?;
+            let who = caller(st, headers, peer)?;
+            if !matches!(who, Caller::Session(_)) {
+                return Err(bad(
+                    ErrorCode::UnauthorizedOperation,
+                    "Sessions are kept by the organisation's proxy; sign out there.",
+                ));
+            }
+            within_rate(st, who.key())?;
+            let (ended, changes) = st.db.write(None, |s| {
+                let user = resolve(s, &who)?;
+                s.delete_user_sessions(&user)
+            })?;
+            crate::publish(st, &changes);
+            Ok((
+                to_json(serde_json::json!({ "EndedSessions": ended }))?,
+                Some(session_cookie(st, "", 0)),
+            ))
         }
         "ReportUsage" => {
             if !operator_ok(st, headers) {
@@ -311,6 +429,7 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
             }
             let req: ReportUsageRequest = parse(body)?;
             let tenant = req.tenant_id.clone();
+            crate::trace::record_tenant(&tenant);
             Ok((
                 to_json(write(st, &tenant, now, |s| {
                     engine::report_usage(s, &req, now)
@@ -325,10 +444,11 @@ fn run(st: &Shared, action: &str, headers: &HeaderMap, body: Value) -> Result<An
                     format!("Unknown action “{name}”."),
                 )
             })?;
-            let who = caller(st, headers)?;
+            let who = caller(st, headers, peer)?;
             let answer = if action.is_write() {
                 let user = st.db.read(|s| resolve(s, &who))?;
                 check_origin(st, headers)?;
+                within_rate(st, who.key())?;
                 write(st, &user.tenant_id, now, |s| {
                     actions::dispatch(s, action, &user.id, body, now)
                 })?

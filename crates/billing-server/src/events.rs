@@ -13,6 +13,9 @@ use futures_util::stream::{self, Stream, StreamExt};
 use postgres::fallible_iterator::FallibleIterator;
 use tokio::sync::broadcast;
 
+use billing_rules::api::{ApiError, ErrorCode};
+
+use crate::api::{caller, resolve_until, Caller, Peer};
 use crate::Shared;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,50 +25,137 @@ pub struct Event {
     pub kind: &'static str,
 }
 
-fn tenant_stream(
-    rx: broadcast::Receiver<Event>,
-    tenant: String,
-) -> impl Stream<Item = Result<SseEvent, Infallible>> {
-    let hello = stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
-    let changes = stream::unfold(rx, |mut rx| async move {
-        match rx.recv().await {
-            Ok(ev) => Some((Some(ev), rx)),
-            // Fell behind: tell the console to refetch everything.
-            Err(broadcast::error::RecvError::Lagged(_)) => Some((
-                Some(Event {
-                    tenant_id: String::new(),
-                    kind: "resync",
-                }),
-                rx,
-            )),
-            Err(broadcast::error::RecvError::Closed) => None,
+/// One open stream's place in the caps; gives it back when the stream ends.
+pub struct StreamSlot {
+    st: Shared,
+    key: String,
+}
+
+impl StreamSlot {
+    /// A place for `key`'s stream, or None when the caller already has
+    /// `streams_per_session` open or the process has `max_streams`.
+    pub fn take(st: &Shared, key: &str) -> Option<StreamSlot> {
+        let mut open = st.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let total: usize = open.values().sum();
+        let mine = open.get(key).copied().unwrap_or(0);
+        if mine >= st.config.streams_per_session || total >= st.config.max_streams {
+            return None;
         }
-    })
-    .filter_map(move |ev| {
-        let tenant = tenant.clone();
-        async move {
-            let ev = ev?;
-            (ev.kind == "resync" || ev.tenant_id == tenant).then(|| {
-                Ok(SseEvent::default()
-                    .event(ev.kind)
-                    .data(format!(r#"{{"Kind":"{}"}}"#, ev.kind)))
-            })
+        open.insert(key.to_string(), mine + 1);
+        Some(StreamSlot {
+            st: st.clone(),
+            key: key.to_string(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.st.streams.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Whether the caller still may listen, and until when (None: no expiry).
+async fn still_allowed(st: &Shared, who: &Caller) -> Result<(String, Option<i64>), ApiError> {
+    let (st, who) = (st.clone(), who.clone());
+    tokio::task::spawn_blocking(move || st.db.read(|s| resolve_until(s, &who)))
+        .await
+        .map_err(|_| crate::store::internal("identify"))?
+        .map(|(u, until)| (u.tenant_id, until))
+}
+
+struct Listening {
+    st: Shared,
+    who: Caller,
+    tenant: String,
+    /// When the session ends (Unix seconds).
+    until: Option<i64>,
+    rx: broadcast::Receiver<Event>,
+    _slot: StreamSlot,
+}
+
+fn sse(kind: &str) -> SseEvent {
+    SseEvent::default()
+        .event(kind)
+        .data(format!(r#"{{"Kind":"{kind}"}}"#))
+}
+
+/// The tenant's changes, until the caller may no longer listen: its
+/// session is signed out, replaced or expires, or its user is gone. Ended
+/// sessions reach every replica as `session` changes; each stream of that
+/// tenant then asks the database whether its own caller still may.
+fn tenant_stream(l: Listening) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let hello = stream::once(async { Ok(sse("ready")) });
+    let changes = stream::unfold(l, |mut l| async move {
+        loop {
+            let expiry = async {
+                match l.until {
+                    Some(t) => {
+                        let left = (t - chrono::Utc::now().timestamp()).max(0) as u64;
+                        tokio::time::sleep(Duration::from_secs(left)).await
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            let (recheck, forward) = tokio::select! {
+                ev = l.rx.recv() => match ev {
+                    Ok(ev) if ev.tenant_id != l.tenant => continue,
+                    Ok(ev) if ev.kind == "session" => (true, None),
+                    Ok(ev) if ev.kind == "permission" => (true, Some(ev.kind)),
+                    Ok(ev) => (false, Some(ev.kind)),
+                    // Fell behind: check, and tell the console to refetch.
+                    Err(broadcast::error::RecvError::Lagged(_)) => (true, Some("resync")),
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = expiry => (true, None),
+            };
+            if recheck {
+                match still_allowed(&l.st, &l.who).await {
+                    Ok((tenant, until)) if tenant == l.tenant => l.until = until,
+                    _ => return None,
+                }
+            }
+            if let Some(kind) = forward {
+                return Some((Ok(sse(kind)), l));
+            }
         }
     });
     hello.chain(changes)
 }
 
 /// `GET /api/events`.
-pub async fn stream_events(State(st): State<Shared>, headers: HeaderMap) -> Response {
-    let st2 = st.clone();
-    let user = tokio::task::spawn_blocking(move || crate::api::identify(&st2, &headers)).await;
-    let tenant = match user {
-        Ok(Ok(u)) => u.tenant_id,
-        Ok(Err(e)) => return crate::api::err(&e),
-        Err(_) => return crate::api::err(&crate::store::internal("identify")),
+pub async fn stream_events(State(st): State<Shared>, peer: Peer, headers: HeaderMap) -> Response {
+    let who = match caller(&st, &headers, &peer) {
+        Ok(w) => w,
+        Err(e) => return crate::api::err(&e),
     };
+    // Subscribe first, so nothing committed after the check is missed.
     let rx = st.events.subscribe();
-    Sse::new(tenant_stream(rx, tenant))
+    let (tenant, until) = match still_allowed(&st, &who).await {
+        Ok(t) => t,
+        Err(e) => return crate::api::err(&e),
+    };
+    let Some(slot) = StreamSlot::take(&st, &who.key()) else {
+        return crate::api::err(&ApiError::new(
+            ErrorCode::RequestLimitExceeded,
+            "Too many live update streams are open for this session. Close another tab of the console.",
+        ));
+    };
+    let l = Listening {
+        st: st.clone(),
+        who,
+        tenant,
+        until,
+        rx,
+        _slot: slot,
+    };
+    Sse::new(tenant_stream(l))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }

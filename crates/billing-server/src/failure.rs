@@ -56,9 +56,7 @@ pub fn json_response(status: StatusCode, body: String) -> Response {
     r
 }
 
-pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
+pub use crate::trace::request_id;
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
@@ -82,6 +80,18 @@ pub async fn method_not_allowed() -> Failure {
     f
 }
 
+/// Whether reading the body failed because it stopped arriving.
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
 /// The request body as a JSON object (an empty body is `{}`): the content
 /// type must be `application/json` and the body at most [`MAX_BODY`].
 pub struct JsonObject(pub Value);
@@ -103,12 +113,20 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             )
             .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
         }
-        let bytes: Bytes = to_bytes(req.into_body(), MAX_BODY).await.map_err(|_| {
-            Failure::new(
-                ErrorCode::LimitExceeded,
-                format!("The request body exceeds {MAX_BODY} bytes."),
-            )
-            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+        let bytes: Bytes = to_bytes(req.into_body(), MAX_BODY).await.map_err(|e| {
+            if timed_out(&e) {
+                Failure::new(
+                    ErrorCode::InvalidParameter,
+                    "The request body did not arrive in time.",
+                )
+                .with_status(StatusCode::REQUEST_TIMEOUT)
+            } else {
+                Failure::new(
+                    ErrorCode::LimitExceeded,
+                    format!("The request body exceeds {MAX_BODY} bytes."),
+                )
+                .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+            }
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonObject(Value::Object(Default::default())));

@@ -7,7 +7,9 @@ pub mod api;
 pub mod events;
 pub mod failure;
 pub mod openapi;
+pub mod serve;
 pub mod store;
+pub mod trace;
 pub mod web;
 
 use std::path::PathBuf;
@@ -26,8 +28,33 @@ use store::{Changes, Db, DbError};
 pub enum AuthMode {
     /// A sign-in page lists the seeded users; a session cookie follows.
     Demo,
-    /// An authenticating proxy in front sets this header to the user id.
-    ProxyHeader(String),
+    /// An authenticating proxy in front sets a header to the user id.
+    Proxy(ProxyTrust),
+}
+
+/// Whom the proxy's user header is believed from: peers whose address is in
+/// `peers` (when any are given) that also present `secret` in
+/// [`api::PROXY_SECRET_HEADER`] (when one is given). At least one of the two
+/// is required; the server refuses to start otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyTrust {
+    pub header: String,
+    pub peers: Vec<ipnet::IpNet>,
+    pub secret: Option<String>,
+}
+
+impl ProxyTrust {
+    /// A proxy on this machine (the tests' and a sidecar's case).
+    pub fn loopback(header: &str) -> Self {
+        ProxyTrust {
+            header: header.into(),
+            peers: vec![
+                "127.0.0.0/8".parse().expect("a CIDR"),
+                "::1/128".parse().expect("a CIDR"),
+            ],
+            secret: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +77,18 @@ pub struct Config {
     /// Reads served at once (writes get their own slots; the pool holds a
     /// connection for each).
     pub pool_size: u32,
+    /// Connections: how many, and how long each may dawdle.
+    pub limits: serve::Limits,
+    /// Live event streams one session may hold open at once.
+    pub streams_per_session: usize,
+    /// Live event streams this process holds open at once.
+    pub max_streams: usize,
+    /// Sessions one user may hold; signing in beyond it ends the oldest.
+    pub sessions_per_user: i64,
+    /// Writes per session: a burst of this many, then one every
+    /// `write_every`.
+    pub write_burst: u32,
+    pub write_every: Duration,
 }
 
 impl Config {
@@ -68,6 +107,12 @@ impl Config {
             public_origin: None,
             session_ttl_secs: 8 * 3600,
             pool_size: 8,
+            limits: serve::Limits::default(),
+            streams_per_session: 4,
+            max_streams: 1000,
+            sessions_per_user: 10,
+            write_burst: 20,
+            write_every: Duration::from_millis(500),
         }
     }
 }
@@ -86,6 +131,10 @@ pub struct AppState {
     /// process's commits feed it; with PostgreSQL every replica's commits
     /// reach it through LISTEN/NOTIFY.
     pub events: tokio::sync::broadcast::Sender<events::Event>,
+    /// Open event streams by caller ([`api::Caller::key`]).
+    pub streams: Mutex<std::collections::HashMap<String, usize>>,
+    /// Writes per caller (session, proxy user, or signing-in address).
+    pub write_limiter: governor::DefaultKeyedRateLimiter<String>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -108,6 +157,10 @@ pub fn open_state(config: Config) -> Result<(Shared, Opened), DbError> {
     };
     // Each request holds one connection at a time; the sweep one more.
     let db = Db::open(&config.database, config.pool_size + writers + 1)?;
+    let (config_write_every, config_write_burst) = (
+        config.write_every.max(Duration::from_millis(1)),
+        config.write_burst,
+    );
     let seeded = db.migrate_and_seed(|| {
         let now = Utc::now();
         (billing_rules::seed::demo(now), now)
@@ -119,6 +172,14 @@ pub fn open_state(config: Config) -> Result<(Shared, Opened), DbError> {
         db,
         csp: Mutex::new((None, String::new())),
         events: tokio::sync::broadcast::channel(1024).0,
+        streams: Mutex::new(std::collections::HashMap::new()),
+        write_limiter: governor::RateLimiter::keyed(
+            governor::Quota::with_period(config_write_every)
+                .expect("a non-zero period")
+                .allow_burst(
+                    std::num::NonZeroU32::new(config_write_burst.max(1)).expect("non-zero"),
+                ),
+        ),
     });
     if let Database::Postgres(url) = &state.config.database {
         events::listen_postgres(url.clone(), state.events.clone());
@@ -168,6 +229,8 @@ pub fn sweep(state: &AppState) -> Result<usize, ApiError> {
     state
         .db
         .write(None, |s| s.purge_sessions(now.timestamp()))?;
+    // Forget the rate of callers that have been quiet.
+    state.write_limiter.retain_recent();
     Ok(done)
 }
 
@@ -183,6 +246,18 @@ pub fn spawn_sweeper(state: Shared) {
             let _ = tokio::task::spawn_blocking(move || sweep(&st)).await;
         }
     });
+}
+
+/// Log to standard error as `tracing` events; `RUST_LOG` picks what (by
+/// default `info`: refused and failed requests, not every answer).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// The whole HTTP application.

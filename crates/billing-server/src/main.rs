@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use billing_server::{app, open_state, spawn_sweeper, AuthMode, Config, Database, Opened};
+use billing_server::serve::{serve, Limits};
+use billing_server::{open_state, spawn_sweeper, AuthMode, Config, Database, Opened, ProxyTrust};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
@@ -37,9 +38,31 @@ struct Args {
     #[arg(long, env = "BILLING_DEMO")]
     demo: bool,
     /// Take the user id from this header, set by an authenticating proxy in
-    /// front (production).
+    /// front (production). Needs --trusted-proxy or --proxy-secret.
     #[arg(long, env = "BILLING_TRUST_PROXY_HEADER")]
     trust_proxy_header: Option<String>,
+    /// Believe the proxy's header only from peers in this network
+    /// (e.g. 10.0.0.0/24; repeatable).
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "CIDR",
+        env = "BILLING_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<ipnet::IpNet>,
+    /// Believe the proxy's header only when the request also carries this
+    /// secret in `X-Billing-Proxy-Secret`.
+    #[arg(long, env = "BILLING_PROXY_SECRET", hide_env_values = true)]
+    proxy_secret: Option<String>,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers, and its body.
+    #[arg(long, default_value_t = 10)]
+    read_timeout_secs: u64,
+    /// Seconds after which a connection on which nothing moved is closed.
+    #[arg(long, default_value_t = 30)]
+    idle_timeout_secs: u64,
     /// Operator bearer token for ReportUsage (metering).
     #[arg(long, env = "BILLING_OPERATOR_TOKEN", hide_env_values = true)]
     operator_token: Option<String>,
@@ -61,6 +84,7 @@ fn refuse(why: &str) -> ! {
 async fn main() {
     let started = Instant::now();
     let args = Args::parse();
+    billing_server::init_logging();
     let database = args
         .database
         .as_deref()
@@ -77,19 +101,34 @@ async fn main() {
     config.dist = args.dist;
     // Fail closed: no way of identifying users is assumed.
     config.auth = match (args.trust_proxy_header.clone(), args.demo) {
-        (Some(h), false) => AuthMode::ProxyHeader(h),
+        (Some(header), false) => {
+            if args.trusted_proxies.is_empty() && args.proxy_secret.is_none() {
+                refuse("--trust-proxy-header needs --trusted-proxy CIDR (the proxy's addresses) or --proxy-secret (a secret it sends), or both: otherwise anyone who reaches this server could claim to be any user.");
+            }
+            AuthMode::Proxy(ProxyTrust {
+                header,
+                peers: args.trusted_proxies.clone(),
+                secret: args.proxy_secret.clone().filter(|s| !s.is_empty()),
+            })
+        }
         (None, true) => AuthMode::Demo,
         (Some(_), true) => refuse("choose one of --demo and --trust-proxy-header, not both."),
         (None, false) => refuse(
             "say how users are identified: --demo (anyone may sign in as any seeded user, with no password; for trying the console) or --trust-proxy-header HEADER (an authenticating proxy in front sets the user id).",
         ),
     };
-    if matches!(config.auth, AuthMode::ProxyHeader(_)) && args.public_origin.is_none() {
+    if matches!(config.auth, AuthMode::Proxy(_)) && args.public_origin.is_none() {
         refuse("--trust-proxy-header needs --public-origin https://… (state-changing requests must come from that origin; a request's own Host is trusted only on loopback).");
     }
     config.operator_token = args.operator_token;
     config.sweep_every = Duration::from_secs(args.sweep_secs.max(1));
     config.public_origin = args.public_origin;
+    config.limits = Limits {
+        max_connections: args.max_connections.max(1),
+        header_timeout: Duration::from_secs(args.read_timeout_secs.max(1)),
+        body_timeout: Duration::from_secs(args.read_timeout_secs.max(1)),
+        idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+    };
     // Opening may block on the database (migrations, the seed, catching up).
     let (state, opened) = match tokio::task::spawn_blocking(move || open_state(config))
         .await
@@ -123,10 +162,5 @@ async fn main() {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    if let Err(e) = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        eprintln!("billing-server: {e}");
-    }
+    serve(listener, state, shutdown).await;
 }

@@ -105,6 +105,10 @@ pub fn router(state: Shared) -> Router {
             "/api/{action}",
             post(api::handle).fallback(crate::failure::method_not_allowed),
         )
+        .route_layer(axum::middleware::from_fn(crate::trace::request_span))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.config.limits.body_timeout,
+        ))
         .with_state(state.clone());
     if let Some(dist) = &state.config.dist {
         let index = ServeFile::new(dist.join("index.html"));

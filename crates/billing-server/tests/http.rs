@@ -3,7 +3,7 @@
 mod support;
 
 use billing_rules::seed::users::*;
-use billing_server::AuthMode;
+use billing_server::{AuthMode, ProxyTrust};
 use serde_json::{json, Value};
 use support::*;
 
@@ -271,9 +271,9 @@ async fn authorization_matrix() {
         match (who, action) {
             (_, "ReportUsage") => auth, // operator credential only
             (Anonymous, _) => auth,
-            (Main, "RestoreKnowledge")
-            | (Sub, "RestoreKnowledge")
-            | (GrantedSub, "RestoreKnowledge") => Some("ResourceInsufficient"),
+            (Main, "RestoreKnowledge") | (GrantedSub, "RestoreKnowledge") => {
+                Some("ResourceInsufficient")
+            }
             (OtherTenant, "RestoreKnowledge") => Some("ResourceNotFound"),
             (Main, _) => None,
             (
@@ -281,7 +281,8 @@ async fn authorization_matrix() {
                 "RenewResource"
                 | "ModifyPostpaidSetting"
                 | "DescribeSubAccountPermissions"
-                | "ModifySubAccountPermission",
+                | "ModifySubAccountPermission"
+                | "RestoreKnowledge",
             ) => forbidden,
             (
                 GrantedSub,
@@ -361,7 +362,12 @@ async fn authorization_matrix() {
 
 #[tokio::test]
 async fn two_hundred_concurrent_enables_one_success() {
-    let (_d, s) = server().await;
+    // The cooldown, not the per-session rate limit, is under test here.
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start_configured(&dir.path().join("c.sqlite"), "127.0.0.1:0", |c| {
+        c.write_burst = 1000;
+    })
+    .await;
     let main = s.signed_in(ACME_MAIN).await;
     let granted = s.signed_in(ACME_SUB_GRANTED).await;
     let calls = (0..200).map(|i| {
@@ -557,7 +563,7 @@ async fn proxy_header_mode_takes_the_user_from_the_proxy() {
     let s = Server::start(
         &dir.path().join("b.sqlite"),
         None,
-        AuthMode::ProxyHeader("X-Authenticated-User".into()),
+        AuthMode::Proxy(ProxyTrust::loopback("X-Authenticated-User")),
     )
     .await;
     let c = s.client();

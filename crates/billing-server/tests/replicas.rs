@@ -77,15 +77,8 @@ fn database(dir: &tempfile::TempDir, label: &str) -> String {
 /// database, so any replica knows them).
 fn clients(rs: &[Replica]) -> Vec<Client> {
     let jar = Arc::new(reqwest::cookie::Jar::default());
-    let http = reqwest::Client::builder()
-        .cookie_provider(jar)
-        .build()
-        .unwrap();
     rs.iter()
-        .map(|r| Client {
-            http: http.clone(),
-            base: r.base.clone(),
-        })
+        .map(|r| Client::with_jar(jar.clone(), &r.base))
         .collect()
 }
 
@@ -249,10 +242,7 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
     let used = "SELECT CAST(SUM(used) AS BIGINT) FROM resources WHERE tenant_id = 't-acme' AND kind = 'TokenPackage'";
     let (k0, r0, u0) = (count(&db, keys), count(&db, records), count(&db, used));
 
-    let vc = Client {
-        http: reqwest::Client::new(),
-        base: victim.base.clone(),
-    };
+    let vc = Client::with_jar(Default::default(), &victim.base);
     let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
     let burst = {
         let acked = acked.clone();
@@ -311,8 +301,5 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
 }
 
 fn survivor_client(r: &Replica) -> Client {
-    Client {
-        http: reqwest::Client::new(),
-        base: r.base.clone(),
-    }
+    Client::with_jar(Default::default(), &r.base)
 }

@@ -4,10 +4,13 @@
 
 use super::sql::{DbError, Dialect, Sql};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_schema.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_schema.sql")),
+    (2, include_str!("../../migrations/0002_sessions.sql")),
+];
 
 /// The schema version this build needs.
-pub const LATEST: i64 = 1;
+pub const LATEST: i64 = 2;
 
 /// The migration text for one dialect.
 pub fn translate(sql: &str, d: Dialect) -> String {

@@ -86,8 +86,14 @@ pub struct Db {
 /// What a committed write changed, per tenant.
 pub type Changes = BTreeSet<(String, Change)>;
 
+/// A storage failure: its cause goes to the log (in the request's span),
+/// the caller learns only that nothing was changed.
 pub fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(ErrorCode::InternalError, format!("Storage failed: {e}"))
+    tracing::error!(cause = %e, "storage failed");
+    ApiError::new(
+        ErrorCode::InternalError,
+        "The service could not complete the request; nothing was changed. Try again.",
+    )
 }
 
 fn db(e: DbError) -> ApiError {

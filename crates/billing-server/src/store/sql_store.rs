@@ -83,37 +83,76 @@ impl SqlStore<'_> {
         rows.iter().map(|r| user(r).map_err(db)).collect()
     }
 
-    pub fn session_user(&mut self, id_hash: &str, now: i64) -> StoreResult<Option<String>> {
+    /// The user behind a live session, and when the session ends.
+    pub fn session(&mut self, id_hash: &str, now: i64) -> StoreResult<Option<(String, i64)>> {
         Ok(self
             .conn
             .row(
-                "SELECT user_id FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+                "SELECT user_id, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
                 &[id_hash.into(), now.into()],
             )
             .map_err(db)?
-            .map(|r| r.text(0)))
+            .map(|r| (r.text(0), r.int(1))))
     }
 
+    /// Start a session; the user's oldest sessions beyond `keep` end.
     pub fn create_session(
         &mut self,
         id_hash: &str,
-        user_id: &str,
+        user: &User,
+        now: i64,
         expires_at: i64,
+        keep: i64,
     ) -> StoreResult<()> {
         self.conn
             .exec(
-                "INSERT INTO sessions (id_hash, user_id, expires_at) VALUES ($1, $2, $3)",
-                &[id_hash.into(), user_id.into(), expires_at.into()],
+                "INSERT INTO sessions (id_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
+                &[id_hash.into(), user.id.as_str().into(), expires_at.into(), now.into()],
             )
             .map_err(db)?;
+        let ended = self
+            .conn
+            .exec(
+                "DELETE FROM sessions WHERE user_id = $1 AND id_hash NOT IN \
+                 (SELECT id_hash FROM sessions WHERE user_id = $1 \
+                  ORDER BY created_at DESC, id_hash LIMIT $2)",
+                &[user.id.as_str().into(), keep.max(1).into()],
+            )
+            .map_err(db)?;
+        if ended > 0 {
+            self.changed(&user.tenant_id, Change::Session);
+        }
         Ok(())
     }
 
+    /// End one session (sign-out, or replaced by a new sign-in).
     pub fn delete_session(&mut self, id_hash: &str) -> StoreResult<()> {
-        self.conn
-            .exec("DELETE FROM sessions WHERE id_hash = $1", &[id_hash.into()])
+        let gone = self
+            .conn
+            .row(
+                "DELETE FROM sessions WHERE id_hash = $1 RETURNING user_id",
+                &[id_hash.into()],
+            )
             .map_err(db)?;
+        if let Some(r) = gone {
+            if let Some(u) = self.user(&r.text(0))? {
+                self.changed(&u.tenant_id, Change::Session);
+            }
+        }
         Ok(())
+    }
+
+    /// End every session of a user ("sign out everywhere"); how many.
+    pub fn delete_user_sessions(&mut self, user: &User) -> StoreResult<u64> {
+        let n = self
+            .conn
+            .exec(
+                "DELETE FROM sessions WHERE user_id = $1",
+                &[user.id.as_str().into()],
+            )
+            .map_err(db)?;
+        self.changed(&user.tenant_id, Change::Session);
+        Ok(n)
     }
 
     pub fn purge_sessions(&mut self, now: i64) -> StoreResult<u64> {

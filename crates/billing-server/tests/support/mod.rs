@@ -7,7 +7,7 @@ pub mod pg;
 
 use std::path::{Path, PathBuf};
 
-use billing_server::{app, open_state, AuthMode, Config, Database};
+use billing_server::{open_state, AuthMode, Config, Database};
 use serde_json::{json, Value};
 
 pub const OPERATOR: &str = "test-operator-token";
@@ -28,10 +28,22 @@ impl Server {
     /// its own runtime on its own thread, so stopping it closes every
     /// connection, as a real process restart does.
     pub async fn start_at(db: &Path, dist: Option<PathBuf>, auth: AuthMode, addr: &str) -> Server {
+        Self::start_configured(db, addr, move |c| {
+            c.dist = dist;
+            c.auth = auth;
+        })
+        .await
+    }
+
+    /// Start with the test defaults, then `configure`'s changes.
+    pub async fn start_configured(
+        db: &Path,
+        addr: &str,
+        configure: impl FnOnce(&mut Config),
+    ) -> Server {
         let mut config = Config::with_database(database_for(db));
-        config.dist = dist;
-        config.auth = auth;
         config.operator_token = Some(OPERATOR.into());
+        configure(&mut config);
         let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let addr = addr.to_string();
@@ -59,7 +71,7 @@ impl Server {
                 let listener = listener.unwrap_or_else(|| panic!("cannot bind {addr}"));
                 let _ = addr_tx.send(listener.local_addr().unwrap());
                 tokio::select! {
-                    _ = axum::serve(listener, app(state)) => {}
+                    _ = billing_server::serve::serve(listener, state, std::future::pending()) => {}
                     _ = stop_rx => {}
                 }
             });
@@ -93,13 +105,7 @@ impl Server {
     }
 
     pub fn client(&self) -> Client {
-        Client {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .unwrap(),
-            base: self.base.clone(),
-        }
+        Client::with_jar(Default::default(), &self.base)
     }
 
     /// A client signed in as `user`.
@@ -115,9 +121,41 @@ impl Server {
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 impl Client {
+    /// A client of `base` keeping its cookies in `jar` (clients of several
+    /// replicas may share one).
+    pub fn with_jar(jar: std::sync::Arc<reqwest::cookie::Jar>, base: &str) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_provider(jar.clone())
+                .build()
+                .unwrap(),
+            base: base.to_string(),
+            jar,
+        }
+    }
+
+    /// The `Cookie` header this client sends now (its session).
+    pub fn cookie(&self) -> String {
+        use reqwest::cookie::CookieStore;
+        self.jar
+            .cookies(&self.base.parse().unwrap())
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Open the live event stream (200 and `ready`), or the refusal.
+    pub async fn events(&self) -> reqwest::Response {
+        self.http
+            .get(format!("{}/api/events", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// POST an action as the console does (JSON, same-origin Origin).
     pub async fn call(&self, action: &str, body: Value) -> (u16, Value) {
         self.send(action, body.to_string(), true, &[]).await
@@ -206,6 +244,18 @@ pub async fn events_until(
                 }
             }
             _ => return None,
+        }
+    }
+}
+
+/// Whether a stream ends (its body closes) within `within`.
+pub async fn ends_within(resp: &mut reqwest::Response, within: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Ok(Ok(Some(_))) => continue,
+            Ok(Ok(None)) | Ok(Err(_)) => return true,
+            Err(_) => return false,
         }
     }
 }
