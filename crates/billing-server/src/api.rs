@@ -376,7 +376,7 @@ fn run(
                 s.create_session(
                     &session_hash(&sid),
                     &identity.user,
-                    now.timestamp(),
+                    now.timestamp_micros(),
                     expires,
                     keep,
                 )?;

@@ -111,7 +111,7 @@ impl Config {
             streams_per_session: 4,
             max_streams: 1000,
             sessions_per_user: 10,
-            write_burst: 20,
+            write_burst: 10,
             write_every: Duration::from_millis(500),
         }
     }

@@ -60,6 +60,12 @@ struct Args {
     /// Seconds a client has to send a request's headers, and its body.
     #[arg(long, default_value_t = 10)]
     read_timeout_secs: u64,
+    /// Changes one session may make in a burst...
+    #[arg(long, default_value_t = 10)]
+    write_burst: u32,
+    /// ...and then one every this many milliseconds.
+    #[arg(long, default_value_t = 500)]
+    write_interval_ms: u64,
     /// Seconds after which a connection on which nothing moved is closed.
     #[arg(long, default_value_t = 30)]
     idle_timeout_secs: u64,
@@ -123,6 +129,8 @@ async fn main() {
     config.operator_token = args.operator_token;
     config.sweep_every = Duration::from_secs(args.sweep_secs.max(1));
     config.public_origin = args.public_origin;
+    config.write_burst = args.write_burst.max(1);
+    config.write_every = Duration::from_millis(args.write_interval_ms.max(1));
     config.limits = Limits {
         max_connections: args.max_connections.max(1),
         header_timeout: Duration::from_secs(args.read_timeout_secs.max(1)),

@@ -41,6 +41,8 @@ async fn replica(database: &str) -> Replica {
             OPERATOR,
         ])
         .args(["--addr", &format!("127.0.0.1:{port}"), "--sweep-secs", "1"])
+        // The cooldown across replicas is under test, not the rate limit.
+        .args(["--write-burst", "1000"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -202,6 +204,12 @@ async fn three_replicas_keep_every_rule() {
                 .await
                 .is_some(),
             "no usage event on replica 2"
+        );
+        // Signing out through replica 0 ends the stream on replica 2.
+        assert_eq!(cs[0].call("SignOut", json!({})).await.0, 200);
+        assert!(
+            ends_within(&mut resp, Duration::from_secs(5)).await,
+            "replica 2 kept streaming to a signed-out session"
         );
     }
 }

@@ -95,7 +95,8 @@ impl SqlStore<'_> {
             .map(|r| (r.text(0), r.int(1))))
     }
 
-    /// Start a session; the user's oldest sessions beyond `keep` end.
+    /// Start a session (`now` in Unix microseconds); the user's oldest
+    /// sessions beyond `keep` end.
     pub fn create_session(
         &mut self,
         id_hash: &str,
