@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: format, clippy (warnings are errors), native tests (rules core,
-# client helpers, server HTTP tests on SQLite and on PostgreSQL), and the
-# browser tests in headless Chromium and Firefox. Installs what is missing
+# client helpers, server HTTP tests on SQLite and on PostgreSQL), schemathesis
+# against the served API, and the browser tests in headless Chromium and
+# Firefox. Installs what is missing
 # first (PostgreSQL included).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,8 +29,12 @@ trunk build --release --no-default-features
 step "Native tests: rules core (unit + property), client helpers, server on SQLite (HTTP, differential, replicas), end-to-end in Chromium"
 CHROMEDRIVER="$(command -v chromedriver)" cargo test --workspace --locked
 
-step "Server tests again on PostgreSQL: HTTP suite, differential (memory = SQLite = PostgreSQL), three replicas, SIGKILL"
-BILLING_TEST_BACKEND=postgres cargo test -p billing-server --locked --test http --test differential --test replicas
+step "Server tests again on PostgreSQL: HTTP suite, security, differential (memory = SQLite = PostgreSQL), three replicas, SIGKILL"
+BILLING_TEST_BACKEND=postgres cargo test -p billing-server --locked --test http --test security --test differential --test replicas
+
+# Fuzz the served API from its OpenAPI document (schemathesis, every check,
+# as the main account and as a sub-account): 0 failures, no 5xx.
+scripts/fuzz-api.sh
 
 step "Browser tests in headless Chromium"
 env -u GECKODRIVER CHROMEDRIVER="$(command -v chromedriver)" \

@@ -84,13 +84,34 @@ impl Action {
     }
 }
 
+/// JSON has one number type: `17.0` is the integer 17 (as JSON Schema
+/// says), so whole floats become integers before the typed fields read
+/// them. No request field is fractional.
+fn integral(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
+                if (0.0..=u64::MAX as f64).contains(&f) && f < 18_446_744_073_709_551_616.0 {
+                    *v = Value::from(f as u64);
+                } else if (i64::MIN as f64..0.0).contains(&f) {
+                    *v = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral),
+        Value::Object(fields) => fields.values_mut().for_each(integral),
+        _ => {}
+    }
+}
+
 /// An empty request body: `{}` (unknown fields refused).
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
 /// Parse a request body, mapping serde's complaint to a platform error.
-pub fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+pub fn parse<T: DeserializeOwned>(mut body: Value) -> Result<T, ApiError> {
+    integral(&mut body);
     serde_json::from_value(body).map_err(|e| {
         let msg = e.to_string();
         let code = if msg.starts_with("missing field") {
@@ -221,5 +242,24 @@ mod tests {
             parse(envelope_ok("[1,2]", "r")),
             json!({"Response": {"Data": [1, 2], "RequestId": "r"}})
         );
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+    use crate::api::RenewRequest;
+
+    #[test]
+    fn whole_floats_are_integers_and_fractions_are_refused() {
+        let r: RenewRequest =
+            parse(serde_json::json!({ "ResourceId": "r", "Months": 3.0 })).unwrap();
+        assert_eq!(r.months, 3);
+        let e = parse::<RenewRequest>(serde_json::json!({ "ResourceId": "r", "Months": 3.5 }))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParameter);
+        let e = parse::<RenewRequest>(serde_json::json!({ "ResourceId": "r", "Months": -1.0 }))
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParameter);
     }
 }

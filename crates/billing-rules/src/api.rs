@@ -176,6 +176,42 @@ impl SortKey {
 pub const PAGE_SIZES: [u32; 3] = [10, 20, 50];
 pub const MAX_SEARCH_LEN: usize = 100;
 
+/// The documented shapes of values the rules accept (the OpenAPI document
+/// states exactly what the validation here refuses).
+#[cfg(feature = "openapi")]
+mod shapes {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+    /// A page number: from 1, within 32 unsigned bits.
+    pub fn page_number() -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(u32::MAX))
+    }
+
+    /// `PageSize` of the resource list: one of [`super::PAGE_SIZES`].
+    pub fn page_size() -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .enum_values(Some(super::PAGE_SIZES.map(serde_json::Value::from)))
+    }
+
+    /// The kinds that are metered and have a usage history: every kind
+    /// but knowledge capacity, which is filled by what is stored.
+    pub fn metered_kind() -> ObjectBuilder {
+        use crate::model::{Metering, ResourceKind};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(
+                ResourceKind::ALL
+                    .iter()
+                    .filter(|k| k.spec().metering != Metering::Stored)
+                    .map(|k| serde_json::to_value(k).expect("a kind serialises")),
+            ))
+    }
+}
+
 /// A request for one page of the resource list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -186,11 +222,15 @@ pub struct ListResourcesRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub search: String,
     #[serde(default)]
     pub sort: SortKey,
     /// From 1.
+    #[cfg_attr(feature = "openapi", schema(schema_with = shapes::page_number))]
     pub page_number: u32,
+    /// 10, 20 or 50.
+    #[cfg_attr(feature = "openapi", schema(schema_with = shapes::page_size))]
     pub page_size: u32,
 }
 
@@ -339,6 +379,7 @@ pub mod as_string {
 pub struct RenewRequest {
     pub resource_id: String,
     /// 1 to 36 months.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 36))]
     pub months: u32,
 }
 
@@ -414,8 +455,18 @@ pub struct ModifyPermissionRequest {
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct ReportUsageRequest {
     pub tenant_id: String,
+    /// Token and search packages are drawn, concurrency peaks are recorded;
+    /// knowledge capacity is not metered.
+    #[cfg_attr(feature = "openapi", schema(schema_with = shapes::metered_kind))]
     pub kind: ResourceKind,
+    /// 1 to 10^12.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 1_000_000_000_000_i64)
+    )]
     pub amount: u64,
+    /// Replays with the same key and body change nothing; 1 to 128 bytes.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub idempotency_key: String,
 }
 
@@ -423,7 +474,9 @@ pub struct ReportUsageRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct NoticesRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = shapes::page_number))]
     pub page_number: u32,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub page_size: u32,
     #[serde(default)]
     pub unread_only: bool,
@@ -457,7 +510,9 @@ pub struct NoticePage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct MarkNoticesReadRequest {
+    /// At most 1000; give these, or `All: true`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub notice_ids: Vec<String>,
     /// Mark every notice read.
     #[serde(default)]
@@ -475,7 +530,9 @@ pub struct UnreadCount {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct OutboxRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = shapes::page_number))]
     pub page_number: u32,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub page_size: u32,
 }
 
@@ -492,6 +549,8 @@ pub struct OutboxPage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct UsageHistoryRequest {
+    /// Knowledge capacity has no usage history.
+    #[cfg_attr(feature = "openapi", schema(schema_with = shapes::metered_kind))]
     pub kind: ResourceKind,
     pub granularity: crate::notify::Granularity,
 }

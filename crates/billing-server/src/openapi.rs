@@ -136,7 +136,13 @@ fn actions() -> Vec<(&'static str, &'static str, RefOr<Schema>, RefOr<Schema>)> 
         r("SignInRequest"),
         r("Identity"),
     ));
-    v.push(("SignOut", "End the session", empty(), empty()));
+    v.push(("SignOut", "End the session", empty(), r("Nothing")));
+    v.push((
+        "SignOutEverywhere",
+        "End every session of the signed-in user (every browser and device)",
+        empty(),
+        r("EndedSessions"),
+    ));
     v.push((
         "ReportUsage",
         "Metering (operator credential only): deduct usage in the rules' order, idempotent per key",
@@ -146,7 +152,184 @@ fn actions() -> Vec<(&'static str, &'static str, RefOr<Schema>, RefOr<Schema>)> 
     v
 }
 
+/// What a request can be refused with, whatever the action: a malformed
+/// body (400), one too large (413), not JSON (415), too slow (408), a
+/// failure of ours (500).
+const ALWAYS: &[ErrorCode] = &[
+    ErrorCode::InvalidParameter,
+    ErrorCode::MissingParameter,
+    ErrorCode::LimitExceeded,
+    ErrorCode::InternalError,
+];
+
+/// The error codes each action can answer with, beyond [`ALWAYS`].
+fn refusals(action: &str) -> Vec<ErrorCode> {
+    use ErrorCode::*;
+    let signed_in = [AuthFailureUnauthorizedOperation];
+    // A state change: the console's own origin, and the session's rate.
+    let change = [
+        AuthFailureUnauthorizedOperation,
+        UnauthorizedOperation,
+        RequestLimitExceeded,
+    ];
+    let mut v: Vec<ErrorCode> = match action {
+        "DescribeServerInfo" => vec![],
+        "SignIn" => vec![
+            UnauthorizedOperation,
+            AuthFailureUnauthorizedOperation,
+            RequestLimitExceeded,
+        ],
+        "SignOut" => vec![UnauthorizedOperation],
+        "SignOutEverywhere" => change.to_vec(),
+        "ReportUsage" => vec![
+            AuthFailureUnauthorizedOperation,
+            InvalidParameterValue,
+            ResourceNotFound,
+            FailedOperation,
+            FailedOperationBalanceInsufficient,
+            ResourceInsufficient,
+        ],
+        "DescribeResources"
+        | "DescribeNotices"
+        | "DescribeReminderOutbox"
+        | "DescribeUsageHistory" => [&signed_in[..], &[InvalidParameterValue]].concat(),
+        "DescribeSubAccountPermissions" => {
+            vec![AuthFailureUnauthorizedOperation, UnauthorizedOperation]
+        }
+        "RenewResource" => [
+            &change[..],
+            &[
+                InvalidParameterValue,
+                ResourceNotFound,
+                FailedOperation,
+                ResourceUnavailable,
+                FailedOperationBalanceInsufficient,
+            ],
+        ]
+        .concat(),
+        "RestoreKnowledge" => [&change[..], &[ResourceNotFound, ResourceInsufficient]].concat(),
+        "ModifyPostpaidSetting" => [&change[..], &[FailedOperationBalanceInsufficient]].concat(),
+        "ModifySubAccountPermission" => [&change[..], &[ResourceNotFound]].concat(),
+        "MarkNoticesRead" => [&change[..], &[InvalidParameterValue, ResourceNotFound]].concat(),
+        _ => signed_in.to_vec(),
+    };
+    v.extend_from_slice(ALWAYS);
+    v
+}
+
+/// The responses for these error codes, one per HTTP status, each naming
+/// its codes.
+fn error_responses(mut op: OperationBuilder, codes: &[ErrorCode]) -> OperationBuilder {
+    let mut by_status: std::collections::BTreeMap<u16, Vec<&str>> = Default::default();
+    for c in codes {
+        by_status
+            .entry(c.http_status())
+            .or_default()
+            .push(c.as_str());
+    }
+    // Protocol refusals with codes of their own statuses.
+    by_status.entry(408).or_default().push("InvalidParameter");
+    by_status.entry(415).or_default().push("InvalidParameter");
+    if let Some(v) = by_status.get_mut(&409) {
+        v.retain(|c| *c != "LimitExceeded");
+    }
+    by_status.entry(413).or_default().push("LimitExceeded");
+    for (status, names) in by_status {
+        let what = match status {
+            400 => "Invalid or missing parameter",
+            401 => "Not signed in, or the credential is not accepted",
+            403 => "Not permitted, or not from the console's origin",
+            404 => "Not found in this account",
+            408 => "The body did not arrive in time",
+            409 => "Refused by a rule",
+            413 => "Body too large",
+            415 => "Not JSON",
+            429 => {
+                "Too many requests, or postpaid was enabled less than an hour ago (NextAllowedAt)"
+            }
+            _ => "The service failed; nothing was changed",
+        };
+        if names.is_empty() {
+            continue;
+        }
+        let mut names = names;
+        names.sort();
+        names.dedup();
+        op = op.response(
+            status.to_string(),
+            ResponseBuilder::new()
+                .description(format!("{what}. Codes: {}.", names.join(", ")))
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(r("ErrorResponse")))
+                        .build(),
+                ),
+        );
+    }
+    op
+}
+
+fn security(name: &str) -> utoipa::openapi::security::SecurityRequirement {
+    utoipa::openapi::security::SecurityRequirement::new::<&str, [&str; 0], &str>(name, [])
+}
+
+/// Add `T` and every schema it refers to.
+fn with<T: utoipa::ToSchema>(b: ComponentsBuilder) -> ComponentsBuilder {
+    let mut nested = Vec::new();
+    T::schemas(&mut nested);
+    b.schema_from::<T>().schemas_from_iter(nested)
+}
+
+/// `GET /api/events`: the live stream.
+fn events_path() -> PathItem {
+    let op = OperationBuilder::new()
+        .operation_id(Some("StreamEvents"))
+        .summary(Some("Live changes of the caller's tenant, as server-sent events"))
+        .description(Some(
+            "A text/event-stream. It opens with `event: ready`. Then each event names what changed in the caller's tenant: `usage`, `notice`, `postpaid`, `permission`, or `resync` (the stream fell behind: refetch everything). The data of each is `{\"Kind\": <the event's name>}`; the console refetches the views of that kind. The stream ends when the session is signed out, replaced or expires, or the user is gone. At most 4 streams per session.",
+        ))
+        .tag("Billing")
+        .security(security("session"))
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("The stream")
+                .content(
+                    "text/event-stream",
+                    ContentBuilder::new().schema(Some(r("StreamEvent"))).build(),
+                ),
+        );
+    let op = error_responses(
+        op,
+        &[
+            ErrorCode::AuthFailureUnauthorizedOperation,
+            ErrorCode::RequestLimitExceeded,
+            ErrorCode::InternalError,
+        ],
+    );
+    PathItem::new(HttpMethod::Get, op)
+}
+
 pub fn document() -> OpenApi {
+    let codes: Vec<serde_json::Value> = [
+        ErrorCode::AuthFailureUnauthorizedOperation,
+        ErrorCode::UnauthorizedOperation,
+        ErrorCode::RequestLimitExceeded,
+        ErrorCode::LimitExceeded,
+        ErrorCode::ResourceNotFound,
+        ErrorCode::ResourceInsufficient,
+        ErrorCode::ResourceUnavailable,
+        ErrorCode::InvalidParameter,
+        ErrorCode::MissingParameter,
+        ErrorCode::InvalidParameterValue,
+        ErrorCode::FailedOperation,
+        ErrorCode::FailedOperationBalanceInsufficient,
+        ErrorCode::InternalError,
+    ]
+    .iter()
+    .map(|c| serde_json::Value::from(c.as_str()))
+    .collect();
     let error = obj()
         .property(
             "Response",
@@ -154,7 +337,12 @@ pub fn document() -> OpenApi {
                 .property(
                     "Error",
                     obj()
-                        .property("Code", ObjectBuilder::new().schema_type(Type::String))
+                        .property(
+                            "Code",
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .enum_values(Some(codes)),
+                        )
                         .property("Message", ObjectBuilder::new().schema_type(Type::String))
                         .property(
                             "NextAllowedAt",
@@ -194,75 +382,175 @@ pub fn document() -> OpenApi {
                     ContentBuilder::new().schema(Some(envelope(resp))).build(),
                 ),
             );
-        for (code, what) in [
-            ("400", "Invalid or missing parameter"),
-            ("401", "Not signed in"),
-            ("403", "Not permitted"),
-            ("404", "Not found in this account"),
-            ("409", "Refused by a rule (balance, capacity)"),
-            ("413", "Body too large"),
-            ("415", "Not JSON"),
-            ("429", "Postpaid enabled less than an hour ago"),
-        ] {
-            op = op.response(
-                code,
-                ResponseBuilder::new().description(what).content(
-                    "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(r("ErrorResponse")))
-                        .build(),
-                ),
-            );
-        }
-        if name == "ReportUsage" {
-            op = op.security(utoipa::openapi::security::SecurityRequirement::new::<
-                &str,
-                [&str; 0],
-                &str,
-            >("operator", []));
-        }
+        op = error_responses(op, &refusals(name));
+        op = match name {
+            "ReportUsage" => op.security(security("operator")),
+            "DescribeServerInfo" | "SignIn" | "SignOut" => op,
+            _ => op.security(security("session")),
+        };
         paths = paths.path(format!("/api/{name}"), PathItem::new(HttpMethod::Post, op));
     }
-    let components = ComponentsBuilder::new()
-        .schema("Empty", obj())
+    paths = paths.path("/api/events", events_path());
+    let free = || utoipa::openapi::schema::AdditionalProperties::FreeForm(false);
+    // One server-sent event: its name, and JSON data naming it again.
+    let stream_event = obj()
+        .property(
+            "event",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(
+                    [
+                        "ready",
+                        "usage",
+                        "notice",
+                        "postpaid",
+                        "permission",
+                        "resync",
+                    ]
+                    .map(serde_json::Value::from)
+                    .to_vec(),
+                )),
+        )
+        .property(
+            "data",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .content_media_type("application/json")
+                .description(Some("{\"Kind\": <the event's name>}")),
+        )
+        .required("event")
+        .required("data");
+    let mut components = ComponentsBuilder::new()
+        .schema("Empty", obj().additional_properties(Some(free())))
+        // An answer with nothing in it but the envelope's RequestId.
+        .schema("Nothing", obj())
         .schema("ErrorResponse", error)
-        .schema_from::<Identity>()
-        .schema_from::<User>()
-        .schema_from::<ListResourcesRequest>()
-        .schema_from::<ResourcePage>()
-        .schema_from::<ResourceRow>()
-        .schema_from::<StatusCounts>()
-        .schema_from::<Summary>()
-        .schema_from::<ResourceRef>()
-        .schema_from::<KnowledgeUsage>()
-        .schema_from::<RenewRequest>()
-        .schema_from::<RenewResult>()
-        .schema_from::<RestoreResult>()
-        .schema_from::<PostpaidView>()
-        .schema_from::<PostpaidChange>()
-        .schema_from::<ModifyPostpaidRequest>()
-        .schema_from::<ModifyPermissionRequest>()
-        .schema_from::<ReportUsageRequest>()
-        .schema_from::<Deduction>()
-        .schema_from::<NoticesRequest>()
-        .schema_from::<NoticePage>()
-        .schema_from::<NoticeView>()
-        .schema_from::<MarkNoticesReadRequest>()
-        .schema_from::<UnreadCount>()
-        .schema_from::<OutboxRequest>()
-        .schema_from::<OutboxPage>()
-        .schema_from::<UsageHistoryRequest>()
-        .schema_from::<UsageHistory>()
-        .schema_from::<ServerInfo>()
-        .schema_from::<SignInRequest>()
+        .schema("StreamEvent", stream_event)
+        .schema(
+            "EndedSessions",
+            obj()
+                .property(
+                    "EndedSessions",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0)),
+                )
+                .required("EndedSessions"),
+        );
+    components = with::<Identity>(components);
+    components = with::<User>(components);
+    components = with::<ListResourcesRequest>(components);
+    components = with::<ResourcePage>(components);
+    components = with::<ResourceRow>(components);
+    components = with::<StatusCounts>(components);
+    components = with::<Summary>(components);
+    components = with::<ResourceRef>(components);
+    components = with::<KnowledgeUsage>(components);
+    components = with::<RenewRequest>(components);
+    components = with::<RenewResult>(components);
+    components = with::<RestoreResult>(components);
+    components = with::<PostpaidView>(components);
+    components = with::<PostpaidChange>(components);
+    components = with::<ModifyPostpaidRequest>(components);
+    components = with::<ModifyPermissionRequest>(components);
+    components = with::<ReportUsageRequest>(components);
+    components = with::<Deduction>(components);
+    components = with::<NoticesRequest>(components);
+    components = with::<NoticePage>(components);
+    components = with::<NoticeView>(components);
+    components = with::<MarkNoticesReadRequest>(components);
+    // NoticeIds (at least one), or All: true.
+    let mark = utoipa::openapi::schema::AllOfBuilder::new()
+        .item(<MarkNoticesReadRequest as utoipa::PartialSchema>::schema())
+        .item(
+            utoipa::openapi::schema::AnyOfBuilder::new()
+                .item(
+                    obj()
+                        .property(
+                            "NoticeIds",
+                            ArrayBuilder::new()
+                                .items(ObjectBuilder::new().schema_type(Type::String))
+                                .min_items(Some(1)),
+                        )
+                        .required("NoticeIds"),
+                )
+                .item(
+                    obj()
+                        .property(
+                            "All",
+                            ObjectBuilder::new()
+                                .schema_type(Type::Boolean)
+                                .enum_values(Some([true])),
+                        )
+                        .required("All"),
+                ),
+        );
+    components = components.schema("MarkNoticesReadRequest", mark);
+    components = with::<UnreadCount>(components);
+    components = with::<OutboxRequest>(components);
+    components = with::<OutboxPage>(components);
+    components = with::<UsageHistoryRequest>(components);
+    components = with::<UsageHistory>(components);
+    components = with::<ServerInfo>(components);
+    components = with::<SignInRequest>(components);
+    let components = components
         .security_scheme(
             "operator",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("The operator's metering token (--operator-token).")).build()),
+        )
+        .security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    crate::api::COOKIE,
+                    "Set by SignIn in demo mode. Behind an authenticating proxy the proxy's user header identifies the caller instead.",
+                ),
+            )),
         )
         .build();
     OpenApiBuilder::new()
-        .info(InfoBuilder::new().title("Billing resources API").version(env!("CARGO_PKG_VERSION")).description(Some("POST /api/{Action} with a JSON body of PascalCase fields. Success: {\"Response\": {..., \"RequestId\"}}. Failure: {\"Response\": {\"Error\": {\"Code\", \"Message\"}, \"RequestId\"}}.")).build())
+        .info(InfoBuilder::new().title("Billing resources API").version(env!("CARGO_PKG_VERSION")).description(Some("POST /api/{Action} with a JSON body of PascalCase fields (unknown fields are refused). Success: {\"Response\": {..., \"RequestId\"}}. Failure: {\"Response\": {\"Error\": {\"Code\", \"Message\"}, \"RequestId\"}} with the status of its code. State changes need the console's own Origin. Any other method on an action gets 405 with Allow: POST.")).build())
         .paths(paths.build())
         .components(Some(components))
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `$ref` names a schema the document holds.
+    #[test]
+    fn every_reference_resolves() {
+        let doc = serde_json::to_value(document()).unwrap();
+        let have = doc["components"]["schemas"].as_object().unwrap();
+        let text = doc.to_string();
+        let mut missing: Vec<&str> = text
+            .split("\"#/components/schemas/")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .filter(|name| !have.contains_key(*name))
+            .collect();
+        missing.dedup();
+        assert!(missing.is_empty(), "unresolved: {missing:?}");
+    }
+
+    /// Request schemas refuse unknown fields, as the server does.
+    #[test]
+    fn requests_refuse_unknown_fields() {
+        let doc = serde_json::to_value(document()).unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let Some(body) = item["post"]["requestBody"]["content"]["application/json"]["schema"]
+                ["$ref"]
+                .as_str()
+            else {
+                continue;
+            };
+            let name = body.rsplit('/').next().unwrap();
+            let schema = &doc["components"]["schemas"][name];
+            // Either the object itself, or the first part of an allOf.
+            let object = schema["allOf"].get(0).unwrap_or(schema);
+            assert_eq!(object["additionalProperties"], false, "{path}: {name}");
+        }
+    }
 }
