@@ -256,6 +256,15 @@ impl Api {
         parse_envelope::<Value>(&text).map(|_| ())
     }
 
+    /// End every session of the signed-in user, in every browser.
+    pub async fn sign_out_everywhere(&self) -> Result<(), ClientError> {
+        let text = self
+            .0
+            .call("SignOutEverywhere", serde_json::json!({}))
+            .await?;
+        parse_envelope::<Value>(&text).map(|_| ())
+    }
+
     pub async fn sub_accounts(&self) -> Result<Vec<User>, ClientError> {
         self.call(Action::DescribeSubAccountPermissions, Empty {})
             .await

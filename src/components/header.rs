@@ -89,6 +89,25 @@ pub fn Header() -> impl IntoView {
                         }>{td_string!(l, sign_out)}</button>
                     }
                 })}
+                {api.transport().signs_in().then(|| {
+                    let api = api.clone();
+                    view! {
+                        <button
+                            type="button"
+                            class="btn btn--small"
+                            title=td_string!(l, sign_out_everywhere_title)
+                            on:click=move |_| {
+                                let api = api.clone();
+                                leptos::task::spawn_local(async move {
+                                    match api.sign_out_everywhere().await {
+                                        Ok(()) => session.changed(),
+                                        Err(e) => session.error.set(Some(e)),
+                                    }
+                                });
+                            }
+                        >{td_string!(l, sign_out_everywhere)}</button>
+                    }
+                })}
                 <Show when=move || session.is_main()>
                     <a class="header-link" href="/permissions">{td_string!(l, header_permissions)}</a>
                 </Show>

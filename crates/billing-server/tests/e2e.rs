@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use billing_rules::seed::users::ACME_SUB;
 use billing_server::AuthMode;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
@@ -261,6 +262,17 @@ async fn main_account_and_sub_account_in_a_real_browser() {
             .await
             .is_err(),
         "no link to permissions"
+    );
+
+    // Sign out everywhere: this browser and Bob's other session both end.
+    let elsewhere = server.signed_in(ACME_SUB).await;
+    assert_eq!(elsewhere.call("DescribeIdentity", json!({})).await.0, 200);
+    click_button(&c, "Sign out everywhere").await;
+    button(&c, "Sign in as Bob Li (ops)").await;
+    assert_eq!(
+        elsewhere.call("DescribeIdentity", json!({})).await.0,
+        401,
+        "the other session survived"
     );
 
     // The console never hit a CSP violation or a panic on the way.
