@@ -30,6 +30,9 @@ step "Building (profile server): billing-server, the dataset generator, the bare
 cargo build --profile server --locked -p billing-server --bins --examples >/dev/null 2>&1
 BIN=target/server/billing-server
 TOKEN=bench-operator
+# One session drives every write here: the per-session write rate limit
+# (tests/security.rs) would measure itself, not the transaction.
+UNLIMITED="--write-burst 1000000000 --write-interval-ms 1"
 
 rss() { awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/$1/status"; }
 wait_ready() { until curl -sf -o /dev/null "http://127.0.0.1:$1/readyz"; do sleep 0.005; done; }
@@ -84,13 +87,13 @@ run_backend() { # $1 name, $2 database, $3 replicas
 
   local start pid
   start=$(date +%s%N)
-  "$BIN" --demo --database "$db" --addr "127.0.0.1:$PORT_A" --operator-token "$TOKEN" >/dev/null 2>&1 & pid=$!; PIDS+=($pid)
+  "$BIN" --demo --database "$db" --addr "127.0.0.1:$PORT_A" --operator-token "$TOKEN" $UNLIMITED >/dev/null 2>&1 & pid=$!; PIDS+=($pid)
   wait_ready $PORT_A
   echo "    cold start (process start to /readyz): $(( ($(date +%s%N) - start) / 1000000 )) ms"
   echo "    resident memory after start: $(rss $pid)"
   local pid_b=""
   if [ "$replicas" = 2 ]; then
-    "$BIN" --demo --database "$db" --addr "127.0.0.1:$PORT_B" --operator-token "$TOKEN" >/dev/null 2>&1 & pid_b=$!; PIDS+=($pid_b)
+    "$BIN" --demo --database "$db" --addr "127.0.0.1:$PORT_B" --operator-token "$TOKEN" $UNLIMITED >/dev/null 2>&1 & pid_b=$!; PIDS+=($pid_b)
     wait_ready $PORT_B
   fi
 
