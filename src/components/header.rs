@@ -76,36 +76,37 @@ pub fn Header() -> impl IntoView {
                 {who}
                 {switcher}
                 {api.transport().signs_in().then(|| {
-                    let api = api.clone();
-                    view! {
-                        <button type="button" class="btn btn--small" on:click=move |_| {
+                    // Sign out here, or end every session of this user.
+                    let end = {
+                        let api = api.clone();
+                        move |everywhere: bool| {
                             let api = api.clone();
                             leptos::task::spawn_local(async move {
-                                match api.sign_out().await {
+                                let ended = if everywhere {
+                                    api.sign_out_everywhere().await
+                                } else {
+                                    api.sign_out().await
+                                };
+                                match ended {
                                     Ok(()) => session.changed(),
                                     Err(e) => session.error.set(Some(e)),
                                 }
                             });
-                        }>{td_string!(l, sign_out)}</button>
-                    }
-                })}
-                {api.transport().signs_in().then(|| {
-                    let api = api.clone();
+                        }
+                    };
+                    let end_everywhere = end.clone();
                     view! {
+                        <button type="button" class="btn btn--small" on:click=move |_| end(false)>
+                            {td_string!(l, sign_out)}
+                        </button>
                         <button
                             type="button"
                             class="btn btn--small"
                             title=td_string!(l, sign_out_everywhere_title)
-                            on:click=move |_| {
-                                let api = api.clone();
-                                leptos::task::spawn_local(async move {
-                                    match api.sign_out_everywhere().await {
-                                        Ok(()) => session.changed(),
-                                        Err(e) => session.error.set(Some(e)),
-                                    }
-                                });
-                            }
-                        >{td_string!(l, sign_out_everywhere)}</button>
+                            on:click=move |_| end_everywhere(true)
+                        >
+                            {td_string!(l, sign_out_everywhere)}
+                        </button>
                     }
                 })}
                 <Show when=move || session.is_main()>

@@ -91,7 +91,8 @@ fn integral(v: &mut Value) {
     match v {
         Value::Number(n) if n.is_f64() => {
             if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
-                if (0.0..=u64::MAX as f64).contains(&f) && f < 18_446_744_073_709_551_616.0 {
+                // 2^64: the first whole float past u64::MAX.
+                if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
                     *v = Value::from(f as u64);
                 } else if (i64::MIN as f64..0.0).contains(&f) {
                     *v = Value::from(f as i64);

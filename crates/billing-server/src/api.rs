@@ -224,6 +224,17 @@ pub fn write<T>(
     out
 }
 
+/// A change to sessions (no tenant lock: sessions are not tenant rows);
+/// the sessions it ended go to the live streams, which then close.
+fn write_sessions<T>(
+    st: &Shared,
+    f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let (out, changes) = st.db.write(None, f)?;
+    crate::publish(st, &changes);
+    Ok(out)
+}
+
 /// A read by whoever `who` is ([`crate::store::Db::look_as`]).
 pub fn read_as<T>(
     st: &Shared,
@@ -368,7 +379,7 @@ fn run(
             let previous = cookie_value(headers, COOKIE).map(|old| session_hash(&old));
             let expires = now.timestamp() + st.config.session_ttl_secs;
             let keep = st.config.sessions_per_user;
-            let (identity, changes) = st.db.write(None, |s| {
+            let identity = write_sessions(st, |s| {
                 let identity = engine::whoami(s, &req.user_id)?;
                 if let Some(old) = &previous {
                     s.delete_session(old)?;
@@ -382,7 +393,6 @@ fn run(
                 )?;
                 Ok(identity)
             })?;
-            crate::publish(st, &changes);
             Ok((
                 to_json(identity)?,
                 Some(session_cookie(st, &sid, st.config.session_ttl_secs)),
@@ -392,10 +402,7 @@ fn run(
             check_origin(st, headers)?;
             parse::<actions::Empty>(body)?;
             if let Some(sid) = cookie_value(headers, COOKIE) {
-                let (_, changes) = st
-                    .db
-                    .write(None, |s| s.delete_session(&session_hash(&sid)))?;
-                crate::publish(st, &changes);
+                write_sessions(st, |s| s.delete_session(&session_hash(&sid)))?;
             }
             Ok(("{}".to_string(), Some(session_cookie(st, "", 0))))
         }
@@ -410,11 +417,10 @@ fn run(
                 ));
             }
             within_rate(st, who.key())?;
-            let (ended, changes) = st.db.write(None, |s| {
+            let ended = write_sessions(st, |s| {
                 let user = resolve(s, &who)?;
                 s.delete_user_sessions(&user)
             })?;
-            crate::publish(st, &changes);
             Ok((
                 to_json(serde_json::json!({ "EndedSessions": ended }))?,
                 Some(session_cookie(st, "", 0)),

@@ -146,6 +146,17 @@ pub enum Opened {
     Existing,
 }
 
+/// Writes per caller: a burst of `write_burst`, then one every `write_every`.
+fn write_limiter(config: &Config) -> governor::DefaultKeyedRateLimiter<String> {
+    let every = config.write_every.max(Duration::from_millis(1));
+    let burst = std::num::NonZeroU32::new(config.write_burst.max(1)).expect("at least 1");
+    governor::RateLimiter::keyed(
+        governor::Quota::with_period(every)
+            .expect("a non-zero period")
+            .allow_burst(burst),
+    )
+}
+
 /// Open the database: migrate it, seed the demo data into an empty one,
 /// and catch up on time that passed while no server ran.
 pub fn open_state(config: Config) -> Result<(Shared, Opened), DbError> {
@@ -157,14 +168,11 @@ pub fn open_state(config: Config) -> Result<(Shared, Opened), DbError> {
     };
     // Each request holds one connection at a time; the sweep one more.
     let db = Db::open(&config.database, config.pool_size + writers + 1)?;
-    let (config_write_every, config_write_burst) = (
-        config.write_every.max(Duration::from_millis(1)),
-        config.write_burst,
-    );
     let seeded = db.migrate_and_seed(|| {
         let now = Utc::now();
         (billing_rules::seed::demo(now), now)
     })?;
+    let limiter = write_limiter(&config);
     let state = Arc::new(AppState {
         readers: tokio::sync::Semaphore::new(config.pool_size as usize),
         writers: tokio::sync::Semaphore::new(writers as usize),
@@ -173,13 +181,7 @@ pub fn open_state(config: Config) -> Result<(Shared, Opened), DbError> {
         csp: Mutex::new((None, String::new())),
         events: tokio::sync::broadcast::channel(1024).0,
         streams: Mutex::new(std::collections::HashMap::new()),
-        write_limiter: governor::RateLimiter::keyed(
-            governor::Quota::with_period(config_write_every)
-                .expect("a non-zero period")
-                .allow_burst(
-                    std::num::NonZeroU32::new(config_write_burst.max(1)).expect("non-zero"),
-                ),
-        ),
+        write_limiter: limiter,
     });
     if let Database::Postgres(url) = &state.config.database {
         events::listen_postgres(url.clone(), state.events.clone());
