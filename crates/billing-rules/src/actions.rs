@@ -28,10 +28,11 @@ pub enum Action {
     MarkNoticesRead,
     DescribeReminderOutbox,
     DescribeUsageHistory,
+    DescribeDeductions,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::DescribeIdentity,
         Action::DescribeResources,
         Action::DescribeAccountSummary,
@@ -46,6 +47,7 @@ impl Action {
         Action::MarkNoticesRead,
         Action::DescribeReminderOutbox,
         Action::DescribeUsageHistory,
+        Action::DescribeDeductions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Action {
             Action::MarkNoticesRead => "MarkNoticesRead",
             Action::DescribeReminderOutbox => "DescribeReminderOutbox",
             Action::DescribeUsageHistory => "DescribeUsageHistory",
+            Action::DescribeDeductions => "DescribeDeductions",
         }
     }
 
@@ -168,6 +171,7 @@ pub fn dispatch<S: Store>(
         Action::DescribeUsageHistory => {
             json(engine::usage_history(s, user_id, &parse(body)?, now)?)
         }
+        Action::DescribeDeductions => json(engine::deductions(s, user_id, &parse(body)?)?),
         Action::RenewResource => json(engine::renew(s, user_id, &parse(body)?, now)?),
         Action::RestoreKnowledge => {
             parse::<Empty>(body)?;

@@ -197,6 +197,20 @@ mod shapes {
             .enum_values(Some(super::PAGE_SIZES.map(serde_json::Value::from)))
     }
 
+    /// A usage-based (drawn) kind, or null.
+    pub fn package_kind_or_null() -> ObjectBuilder {
+        use crate::model::ResourceKind;
+        ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+            .enum_values(Some(
+                ResourceKind::ALL
+                    .iter()
+                    .filter(|k| k.is_package())
+                    .map(|k| serde_json::to_value(k).expect("a kind serialises"))
+                    .chain([serde_json::Value::Null]),
+            ))
+    }
+
     /// The kinds that are metered and have a usage history: every kind
     /// but knowledge capacity, which is filled by what is stored.
     pub fn metered_kind() -> ObjectBuilder {
@@ -268,6 +282,10 @@ pub struct ResourceRow {
     /// The next subscription reminder this resource will send.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_reminder: Option<crate::notify::NextReminder>,
+    /// For a usage-based package that is being drawn or waits its turn:
+    /// when it runs out at the recent pace, or what it leaves unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<crate::forecast::Forecast>,
 }
 
 impl ResourceRow {
@@ -276,6 +294,7 @@ impl ResourceRow {
         ResourceRow {
             status: crate::status::status(&resource, now),
             next_reminder: crate::notify::next_reminder(&resource, now),
+            forecast: None,
             resource,
         }
     }
@@ -310,10 +329,23 @@ pub struct Summary {
     pub expiring_30: Vec<ResourceRef>,
     /// Expired in the last 30 days.
     pub expired: Vec<ResourceRef>,
+    /// Forecast to run out within 7 days at the recent pace, before they
+    /// expire (soonest first).
+    #[serde(default)]
+    pub running_out: Vec<RunningOut>,
     pub isolated_documents: u64,
     pub isolated_qa_pairs: u64,
     pub postpaid_enabled: bool,
     pub as_of: DateTime<Utc>,
+}
+
+/// A package forecast to run out soon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct RunningOut {
+    pub resource: ResourceRef,
+    pub at: DateTime<Utc>,
 }
 
 /// A resource named in a banner.
@@ -432,7 +464,69 @@ pub struct PostpaidView {
     pub account: Account,
     /// Newest first.
     pub history: Vec<PostpaidChange>,
+    /// Per usage-based kind: when its packages run out at the recent pace,
+    /// and what postpaid would then cost per day.
+    #[serde(default)]
+    pub forecasts: Vec<KindForecast>,
     pub as_of: DateTime<Utc>,
+}
+
+/// When the packages of one kind, together, run out at the recent pace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct KindForecast {
+    pub kind: ResourceKind,
+    /// Units per day at the recent pace (0 without enough history).
+    pub per_day: u64,
+    /// Hours of history behind the pace; under 24 there is no forecast.
+    pub basis_hours: u32,
+    /// Whether the pace is known (24 hours of history or more).
+    pub forecast: bool,
+    /// When the last package is drained or expires; None when no package
+    /// is left now, or at a zero pace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packages_until: Option<DateTime<Utc>>,
+    /// Whether the packages, together, last beyond a year at this pace
+    /// (the forecast looks no further).
+    pub beyond_horizon: bool,
+    /// Postpaid's cost per day at this pace, in cents (demo prices; see
+    /// the README).
+    pub postpaid_cents_per_day: i64,
+}
+
+/// A request for one page of the deduction ledger, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct DeductionsRequest {
+    /// One package's draws; absent for the whole account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub resource_id: Option<String>,
+    /// Only this usage-based kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = shapes::package_kind_or_null))]
+    pub kind: Option<ResourceKind>,
+    /// Lines at or after this instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    /// Lines before this instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = shapes::page_number))]
+    pub page_number: u32,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
+    pub page_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct DeductionPage {
+    /// The last written first.
+    pub items: Vec<crate::deduction::DeductionEntry>,
+    pub total: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

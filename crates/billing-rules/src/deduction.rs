@@ -104,3 +104,90 @@ pub fn apply(resources: &mut [Resource], d: &Deduction) {
         }
     }
 }
+
+/// Which pool paid for a part of a metering event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Pool {
+    FreeTrial,
+    Purchased,
+    Postpaid,
+}
+
+impl Pool {
+    pub const ALL: [Pool; 3] = [Pool::FreeTrial, Pool::Purchased, Pool::Postpaid];
+
+    pub fn of(source: Source) -> Pool {
+        match source {
+            Source::FreeTrial => Pool::FreeTrial,
+            Source::Purchased => Pool::Purchased,
+        }
+    }
+}
+
+/// One line of the deduction ledger: one package's draw of a metering
+/// event, or the event's postpaid part. Written in the same transaction as
+/// the deduction itself, so a package's lines always add up to its usage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct DeductionEntry {
+    pub tenant_id: String,
+    pub at: DateTime<Utc>,
+    /// The metering event's idempotency key: an operator traces a charge by it.
+    pub idempotency_key: String,
+    pub kind: ResourceKind,
+    pub pool: Pool,
+    /// The package drawn from; None for the postpaid part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_name: Option<String>,
+    pub amount: u64,
+    /// The package's remaining quota before and after this draw (None for
+    /// the postpaid part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_before: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_after: Option<u64>,
+    /// The whole amount the event reported.
+    pub event_amount: u64,
+}
+
+/// The ledger lines of one metering event: a line per draw (from the
+/// packages as they were before it), then the postpaid part if any.
+pub fn entries(
+    tenant: &str,
+    key: &str,
+    kind: ResourceKind,
+    amount: u64,
+    before: &[Resource],
+    d: &Deduction,
+    at: DateTime<Utc>,
+) -> Vec<DeductionEntry> {
+    let line = |pool, r: Option<&Resource>, n: u64| DeductionEntry {
+        tenant_id: tenant.to_string(),
+        at,
+        idempotency_key: key.to_string(),
+        kind,
+        pool,
+        resource_id: r.map(|r| r.id.clone()),
+        resource_name: r.map(|r| r.name.clone()),
+        amount: n,
+        remaining_before: r.map(|r| r.remaining()),
+        remaining_after: r.map(|r| r.remaining().saturating_sub(n)),
+        event_amount: amount,
+    };
+    let mut out: Vec<DeductionEntry> = d
+        .draws
+        .iter()
+        .filter_map(|draw| {
+            let r = before.iter().find(|r| r.id == draw.resource_id)?;
+            Some(line(Pool::of(r.source), Some(r), draw.amount))
+        })
+        .collect();
+    if d.postpaid > 0 {
+        out.push(line(Pool::Postpaid, None, d.postpaid));
+    }
+    out
+}

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api::*;
-use crate::deduction::{self, Deduction};
+use crate::deduction::{self, Deduction, DeductionEntry};
+use crate::forecast::{self, UsageBasis};
 use crate::engine;
 use crate::knowledge::{KnowledgeItem, KnowledgeState};
 use crate::model::{Account, Resource, ResourceKind, User};
@@ -41,6 +42,9 @@ pub struct Ledger {
     pub outbox: Vec<OutboxMessage>,
     #[serde(default)]
     pub usage_records: Vec<UsageRecord>,
+    /// The deduction ledger, in the order written.
+    #[serde(default)]
+    pub deductions: Vec<DeductionEntry>,
     /// Notices and reminders numbered so far, per tenant.
     #[serde(default)]
     pub message_seq: BTreeMap<String, u64>,
@@ -248,6 +252,62 @@ impl Store for Ledger {
     fn add_usage_record(&mut self, r: &UsageRecord) -> StoreResult<()> {
         self.usage_records.push(r.clone());
         Ok(())
+    }
+
+    fn usage_basis(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UsageBasis> {
+        let from = forecast::window_start(now);
+        let mut days: BTreeMap<DateTime<Utc>, u64> = BTreeMap::new();
+        let mut since: Option<DateTime<Utc>> = None;
+        for r in self
+            .usage_records
+            .iter()
+            .filter(|r| r.tenant_id == tenant && r.kind == kind)
+        {
+            since = Some(since.map_or(r.at, |s| s.min(r.at)));
+            if r.at >= from {
+                let d = days.entry(forecast::day_of(r.at)).or_default();
+                *d = d.saturating_add(r.amount);
+            }
+        }
+        Ok(UsageBasis {
+            days: days.into_iter().collect(),
+            since,
+        })
+    }
+
+    fn add_deductions(&mut self, entries: &[DeductionEntry]) -> StoreResult<()> {
+        self.deductions.extend_from_slice(entries);
+        Ok(())
+    }
+
+    fn deductions(
+        &mut self,
+        tenant: &str,
+        q: &DeductionsRequest,
+        skip: usize,
+        take: usize,
+    ) -> StoreResult<DeductionPage> {
+        let hits: Vec<&DeductionEntry> = self
+            .deductions
+            .iter()
+            .rev()
+            .filter(|e| {
+                e.tenant_id == tenant
+                    && q.resource_id.as_ref().is_none_or(|id| e.resource_id.as_ref() == Some(id))
+                    && q.kind.is_none_or(|k| e.kind == k)
+                    && q.from.is_none_or(|f| e.at >= f)
+                    && q.until.is_none_or(|u| e.at < u)
+            })
+            .collect();
+        Ok(DeductionPage {
+            total: hits.len() as u64,
+            items: hits.into_iter().skip(skip).take(take).cloned().collect(),
+        })
     }
 
     fn usage_records(

@@ -8,6 +8,7 @@ pub mod csv;
 pub mod deduction;
 pub mod engine;
 pub mod expiry;
+pub mod forecast;
 pub mod format;
 pub mod knowledge;
 pub mod ledger;

@@ -97,6 +97,24 @@ pub struct KindSpec {
     /// Prepaid yearly/monthly resources renew at this price; packages
     /// cannot be renewed (None: buy another).
     pub renewal: Option<RenewalPrice>,
+    /// What usage beyond the packages costs when postpaid is on (drawn
+    /// kinds only). Demo prices, stated in the README.
+    pub postpaid: Option<PostpaidPrice>,
+}
+
+/// A postpaid price: `cents` per `per` units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostpaidPrice {
+    pub cents: i64,
+    pub per: u64,
+}
+
+impl PostpaidPrice {
+    /// The price of `units`, in cents, rounded up.
+    pub fn of(self, units: u64) -> i64 {
+        let c = (units as i128 * self.cents as i128 + self.per as i128 - 1) / self.per as i128;
+        i64::try_from(c).unwrap_or(i64::MAX)
+    }
 }
 
 impl ResourceKind {
@@ -116,6 +134,11 @@ impl ResourceKind {
                 metering: Metering::Drawn,
                 can_run_out: true,
                 renewal: None,
+                // $0.80 per million tokens.
+                postpaid: Some(PostpaidPrice {
+                    cents: 80,
+                    per: 1_000_000,
+                }),
             },
             ResourceKind::SearchPackage => KindSpec {
                 slug: "search-package",
@@ -124,6 +147,11 @@ impl ResourceKind {
                 metering: Metering::Drawn,
                 can_run_out: true,
                 renewal: None,
+                // $4 per thousand calls.
+                postpaid: Some(PostpaidPrice {
+                    cents: 400,
+                    per: 1_000,
+                }),
             },
             ResourceKind::ConcurrencyQuota => KindSpec {
                 slug: "concurrency-quota",
@@ -136,6 +164,7 @@ impl ResourceKind {
                     per_million_cents: 3_000_000_000,
                     minimum_cents: 0,
                 }),
+                postpaid: None,
             },
             ResourceKind::KnowledgeCapacity => KindSpec {
                 slug: "knowledge-capacity",
@@ -148,6 +177,7 @@ impl ResourceKind {
                     per_million_cents: 200,
                     minimum_cents: 100,
                 }),
+                postpaid: None,
             },
         }
     }

@@ -29,6 +29,9 @@ pub enum Notice {
         days: u8,
     },
     Expired,
+    /// Forecast to run out within 7 days at the recent pace, before it
+    /// expires (once per package).
+    RunningOut,
 }
 
 /// Tencent Cloud subscription reminders (in-site message, SMS, email).

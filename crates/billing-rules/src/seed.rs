@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::api::PostpaidChange;
 use crate::knowledge::{KnowledgeItem, KnowledgeItemKind, KnowledgeState};
+use crate::deduction::{DeductionEntry, Pool};
 use crate::ledger::Ledger;
 use crate::model::{Account, Resource, ResourceKind, Role, Source, User};
 use crate::notify::UsageRecord;
@@ -469,8 +470,35 @@ pub fn demo(now: DateTime<Utc>) -> Ledger {
     for tenant in [ACME, GLOBEX] {
         ledger.usage_records.extend(usage_history(tenant, now));
     }
+    ledger.deductions = opening_balances(&ledger.resources, now);
     ledger.fire_due(now);
     ledger
+}
+
+/// The key of the ledger line that carries a package's usage from before
+/// the ledger began.
+pub const OPENING_KEY: &str = "opening-balance";
+
+/// One ledger line per package already used when the ledger begins, so
+/// every package's lines add up to its usage from the start.
+pub fn opening_balances(resources: &[Resource], now: DateTime<Utc>) -> Vec<DeductionEntry> {
+    resources
+        .iter()
+        .filter(|r| r.kind.is_package() && r.used > 0)
+        .map(|r| DeductionEntry {
+            tenant_id: r.tenant_id.clone(),
+            at: now.min(r.expires_at).max(r.effective_at),
+            idempotency_key: OPENING_KEY.into(),
+            kind: r.kind,
+            pool: Pool::of(r.source),
+            resource_id: Some(r.id.clone()),
+            resource_name: Some(r.name.clone()),
+            amount: r.used,
+            remaining_before: Some(r.total),
+            remaining_after: Some(r.remaining()),
+            event_amount: r.used,
+        })
+        .collect()
 }
 
 /// Deterministic metering records: daily for 30 days and hourly for 48

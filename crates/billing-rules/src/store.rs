@@ -10,10 +10,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::api::{
-    ApiError, ListResourcesRequest, NoticePage, NoticesRequest, OutboxPage, OutboxRequest,
+    ApiError, DeductionPage, DeductionsRequest, ListResourcesRequest, NoticePage, NoticesRequest, OutboxPage, OutboxRequest,
     PostpaidChange, ResourcePage,
 };
-use crate::deduction::Deduction;
+use crate::deduction::{Deduction, DeductionEntry};
+use crate::forecast::UsageBasis;
 use crate::knowledge::{KnowledgeItem, KnowledgeState};
 use crate::model::{Account, Resource, ResourceKind, User};
 use crate::notify::{NoticeRecord, OutboxMessage, UsageRecord};
@@ -157,6 +158,27 @@ pub trait Store {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<Vec<UsageRecord>>;
+
+    /// The tenant's usage of `kind` by UTC day over the pace window at
+    /// `now` ([`crate::forecast::window_start`] onward), and when its usage
+    /// of the kind began.
+    fn usage_basis(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UsageBasis>;
+
+    // The deduction ledger.
+    fn add_deductions(&mut self, entries: &[DeductionEntry]) -> StoreResult<()>;
+    /// One page, the last written first; the request is validated.
+    fn deductions(
+        &mut self,
+        tenant: &str,
+        q: &DeductionsRequest,
+        skip: usize,
+        take: usize,
+    ) -> StoreResult<DeductionPage>;
 
     // Notices and reminders.
     /// Record a threshold as fired; false when it had fired already.

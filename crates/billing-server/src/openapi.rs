@@ -121,6 +121,11 @@ fn actions() -> Vec<(&'static str, &'static str, RefOr<Schema>, RefOr<Schema>)> 
                 r("UsageHistoryRequest"),
                 r("UsageHistory"),
             ),
+            Action::DescribeDeductions => (
+                "The deduction ledger, the last written first: which package (or postpaid) paid for each metering event, with the event's idempotency key; per package or for the account, filtered by kind and time",
+                r("DeductionsRequest"),
+                r("DeductionPage"),
+            ),
         };
         v.push((a.name(), summary, req, resp));
     }
@@ -193,6 +198,9 @@ fn refusals(action: &str) -> Vec<ErrorCode> {
         | "DescribeNotices"
         | "DescribeReminderOutbox"
         | "DescribeUsageHistory" => [&signed_in[..], &[InvalidParameterValue]].concat(),
+        "DescribeDeductions" => {
+            [&signed_in[..], &[InvalidParameterValue, ResourceNotFound]].concat()
+        }
         "DescribeSubAccountPermissions" => {
             vec![AuthFailureUnauthorizedOperation, UnauthorizedOperation]
         }
@@ -455,6 +463,12 @@ pub fn document() -> OpenApi {
     components = with::<ModifyPermissionRequest>(components);
     components = with::<ReportUsageRequest>(components);
     components = with::<Deduction>(components);
+    components = with::<DeductionsRequest>(components);
+    components = with::<DeductionPage>(components);
+    components = with::<billing_rules::deduction::DeductionEntry>(components);
+    components = with::<billing_rules::forecast::Forecast>(components);
+    components = with::<KindForecast>(components);
+    components = with::<RunningOut>(components);
     components = with::<NoticesRequest>(components);
     components = with::<NoticePage>(components);
     components = with::<NoticeView>(components);

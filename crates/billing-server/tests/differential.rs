@@ -7,7 +7,7 @@
 mod support;
 
 use billing_rules::actions::{self, Action};
-use billing_rules::api::{ApiError, ReportUsageRequest};
+use billing_rules::api::{ApiError, DeductionsRequest, ReportUsageRequest};
 use billing_rules::model::ResourceKind;
 use billing_rules::seed::{self, users::*};
 use billing_rules::store::Store;
@@ -90,6 +90,27 @@ fn body(action: Action) -> BoxedStrategy<Value> {
             prop::sample::select(vec!["Day", "Hour"]),
         )
             .prop_map(|(k, g)| json!({"Kind": k, "Granularity": g}))
+            .boxed(),
+        Action::DescribeDeductions => (
+            prop::sample::select(vec![None, Some("res-tok-trial"), Some("res-search-trial"), Some("res-none")]),
+            prop::sample::select(vec![None, Some("TokenPackage"), Some("SearchPackage")]),
+            prop::sample::select(vec![None, Some("2026-11-30T08:00:00Z"), Some("2026-12-20T00:00:00Z")]),
+            1u32..3,
+            prop::sample::select(vec![1u32, 5, 100]),
+        )
+            .prop_map(|(id, kind, from, p, s)| {
+                let mut b = json!({"PageNumber": p, "PageSize": s});
+                if let Some(id) = id {
+                    b["ResourceId"] = json!(id);
+                }
+                if let Some(k) = kind {
+                    b["Kind"] = json!(k);
+                }
+                if let Some(f) = from {
+                    b["From"] = json!(f);
+                }
+                b
+            })
             .boxed(),
         _ => Just(json!({})).boxed(),
     }
@@ -199,5 +220,56 @@ proptest! {
                 prop_assert_eq!(&got, &want, "step {} {:?} on {}", i, s, name);
             }
         }
+        // The ledger adds up on every backend, read back through the store.
+        for (name, db) in &dbs {
+            db.read(|s| adds_up(s, name)).unwrap();
+        }
+        adds_up(&mut mem, "memory");
     }
+}
+
+/// For every package, its ledger lines sum to its usage; for every event,
+/// its lines sum to the amount it reported.
+fn adds_up<S: Store>(s: &mut S, name: &str) -> Result<(), ApiError> {
+    use std::collections::BTreeMap;
+    for tenant in [seed::ACME, seed::GLOBEX] {
+        let mut lines = Vec::new();
+        for page in 1.. {
+            let q = DeductionsRequest {
+                resource_id: None,
+                kind: None,
+                from: None,
+                until: None,
+                page_number: page,
+                page_size: 100,
+            };
+            let got = s.deductions(tenant, &q, (page as usize - 1) * 100, 100)?;
+            let n = got.items.len();
+            lines.extend(got.items);
+            if n < 100 {
+                break;
+            }
+        }
+        let mut by_package: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_event: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for e in &lines {
+            if let Some(id) = &e.resource_id {
+                *by_package.entry(id.clone()).or_default() += e.amount;
+            }
+            let ev = by_event.entry(e.idempotency_key.clone()).or_default();
+            ev.0 += e.amount;
+            ev.1 = e.event_amount;
+        }
+        for id in resource_ids() {
+            if let Some(r) = s.resource(tenant, &id)?.filter(|r| r.kind.is_package()) {
+                assert_eq!(by_package.get(&id).copied().unwrap_or(0), r.used, "{name}: {id}");
+            }
+        }
+        for (k, (sum, amount)) in by_event {
+            if k != seed::OPENING_KEY {
+                assert_eq!(sum, amount, "{name}: event {k}");
+            }
+        }
+    }
+    Ok(())
 }

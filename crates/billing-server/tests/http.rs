@@ -264,6 +264,10 @@ async fn authorization_matrix() {
             "DescribeUsageHistory",
             json!({ "Kind": "TokenPackage", "Granularity": "Day" }),
         ),
+        (
+            "DescribeDeductions",
+            json!({ "ResourceId": "res-tok-trial", "PageNumber": 1, "PageSize": 20 }),
+        ),
     ];
     let expect = |who: Who, action: &str| -> Option<&'static str> {
         let auth = Some("AuthFailure.UnauthorizedOperation");
@@ -294,6 +298,8 @@ async fn authorization_matrix() {
                 Some("ResourceNotFound")
             }
             (OtherTenant, "ModifyPostpaidSetting") => Some("FailedOperation.BalanceInsufficient"),
+            // Another tenant's package's ledger is not found.
+            (OtherTenant, "DescribeDeductions") => Some("ResourceNotFound"),
             _ => None,
         }
     };
@@ -482,10 +488,16 @@ async fn restart_keeps_every_acknowledged_change() {
             json!({ "Tab": "PayAsYouGo", "PageNumber": 1, "PageSize": 50 }),
         )
         .await;
-    assert_eq!(
-        list["Response"]["Items"], list_before["Response"]["Items"],
-        "usage kept"
-    );
+    // Forecasts move with the clock; the resources themselves are kept.
+    let resources = |l: &serde_json::Value| {
+        l["Response"]["Items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["Resource"].clone(), i["Status"].clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(resources(&list), resources(&list_before), "usage kept");
     // The old session survives a restart too.
     assert_eq!(main.call("DescribeIdentity", json!({})).await.0, 200);
 }
@@ -624,17 +636,19 @@ async fn notices_and_reminders_come_with_the_change_and_survive_restart() {
     let page = json!({ "PageNumber": 1, "PageSize": 100 });
     let (_, before) = main.call("DescribeNotices", page.clone()).await;
     let (_, outbox_before) = main.call("DescribeReminderOutbox", page.clone()).await;
-    // 790 of the search trial's 880 remaining calls: nearly exhausted, 10% left.
+    // 790 of the search trial's 880 remaining calls: nearly exhausted, 10%
+    // left, and at the week's pace it runs out within days.
     let (st, _) = main.operator(json!({ "TenantId": "t-acme", "Kind": "SearchPackage", "Amount": 790, "IdempotencyKey": "n1" })).await;
     assert_eq!(st, 200);
     let (_, after) = main.call("DescribeNotices", page.clone()).await;
     assert_eq!(
         after["Response"]["Total"].as_u64().unwrap(),
-        before["Response"]["Total"].as_u64().unwrap() + 1
+        before["Response"]["Total"].as_u64().unwrap() + 2
     );
     let newest = &after["Response"]["Items"][0];
     assert_eq!(newest["ResourceId"], "res-search-trial");
-    assert_eq!(newest["Notice"], "NearlyExhausted");
+    assert_eq!(newest["Notice"], "RunningOut");
+    assert_eq!(after["Response"]["Items"][1]["Notice"], "NearlyExhausted");
     assert_eq!(newest["Read"], false);
     let (_, outbox) = main.call("DescribeReminderOutbox", page.clone()).await;
     assert_eq!(
@@ -739,4 +753,79 @@ async fn event_stream_carries_only_the_users_tenant() {
         leaked.is_none(),
         "another tenant's events reached the stream: {leaked:?}"
     );
+}
+
+#[tokio::test]
+async fn metering_is_written_to_the_ledger_and_moves_the_forecast() {
+    let (_d, s) = server().await;
+    let main = s.signed_in(ACME_MAIN).await;
+    let trial = |v: &Value| {
+        v["Response"]["Items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["Resource"]["Id"] == "res-search-trial")
+            .cloned()
+            .unwrap()
+    };
+    let list = json!({ "Tab": "PayAsYouGo", "PageNumber": 1, "PageSize": 50 });
+    let (_, before) = main.call("DescribeResources", list.clone()).await;
+    let before = trial(&before)["Forecast"].clone();
+    assert!(before["Outcome"]["RunsOut"]["At"].is_string(), "{before}");
+    // 600 calls now: the trial (880 left) pays 600 of them.
+    let (st, d) = main
+        .operator(json!({ "TenantId": "t-acme", "Kind": "SearchPackage", "Amount": 600, "IdempotencyKey": "ledger-1" }))
+        .await;
+    assert_eq!(st, 200, "{d}");
+    let (_, after) = main.call("DescribeResources", list).await;
+    let after = trial(&after)["Forecast"].clone();
+    assert!(
+        after["PerDay"].as_u64() > before["PerDay"].as_u64()
+            && after["Outcome"]["RunsOut"]["At"].as_str() < before["Outcome"]["RunsOut"]["At"].as_str(),
+        "{before} then {after}"
+    );
+    let (st, page) = main
+        .call(
+            "DescribeDeductions",
+            json!({ "ResourceId": "res-search-trial", "PageNumber": 1, "PageSize": 10 }),
+        )
+        .await;
+    assert_eq!(st, 200, "{page}");
+    let line = &page["Response"]["Items"][0];
+    assert_eq!(line["IdempotencyKey"], "ledger-1");
+    assert_eq!(line["Amount"], 600);
+    assert_eq!(line["Pool"], "FreeTrial");
+    assert_eq!(line["RemainingBefore"], 880);
+    assert_eq!(line["RemainingAfter"], 280);
+    // Filters: the account's search lines from now on hold just this one.
+    let (_, since) = main
+        .call(
+            "DescribeDeductions",
+            json!({ "Kind": "SearchPackage", "From": line["At"], "PageNumber": 1, "PageSize": 10 }),
+        )
+        .await;
+    assert_eq!(since["Response"]["Total"], 1, "{since}");
+    // Bad filters are refused with a code, and change nothing.
+    for (body, want) in [
+        (json!({ "Kind": "ConcurrencyQuota", "PageNumber": 1, "PageSize": 10 }), "InvalidParameterValue"),
+        (json!({ "PageNumber": 0, "PageSize": 10 }), "InvalidParameterValue"),
+        (json!({ "From": "2026-12-02T00:00:00Z", "Until": "2026-12-01T00:00:00Z", "PageNumber": 1, "PageSize": 10 }), "InvalidParameterValue"),
+        (json!({ "From": "yesterday", "PageNumber": 1, "PageSize": 10 }), "InvalidParameter"),
+        (json!({ "ResourceId": "res-gx-tok", "PageNumber": 1, "PageSize": 10 }), "ResourceNotFound"),
+    ] {
+        let (st, v) = main.call("DescribeDeductions", body.clone()).await;
+        assert_eq!(code(&v), Some(want), "{body}: {v}");
+        assert!((400..500).contains(&st));
+    }
+    // The postpaid page says when each kind's packages run out, and the cost after.
+    let (_, pp) = main.call("DescribePostpaidSetting", json!({})).await;
+    let search = pp["Response"]["Forecasts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["Kind"] == "SearchPackage")
+        .cloned()
+        .unwrap();
+    assert_eq!(search["Forecast"], true);
+    assert!(search["PostpaidCentsPerDay"].as_i64().unwrap() > 0, "{search}");
 }

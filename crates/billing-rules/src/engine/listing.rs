@@ -26,7 +26,42 @@ pub fn list_resources<S: Store>(
 ) -> Result<ResourcePage, ApiError> {
     let user = user(s, user_id)?;
     query::validate(q)?;
-    s.list(&user.tenant_id, q, now)
+    let mut page = s.list(&user.tenant_id, q, now)?;
+    super::forecast_rows(s, &user.tenant_id, &mut page.items, now)?;
+    Ok(page)
+}
+
+/// One page of the deduction ledger: the account's, or one package's.
+pub fn deductions<S: Store>(
+    s: &mut S,
+    user_id: &str,
+    q: &DeductionsRequest,
+) -> Result<DeductionPage, ApiError> {
+    let user = user(s, user_id)?;
+    let (skip, take) = page_bounds(q.page_number, q.page_size)?;
+    if let Some(k) = q.kind.filter(|k| !k.is_package()) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameterValue,
+            format!("Kind {k:?} is not drawn from packages; only token and search packages have deductions."),
+        ));
+    }
+    if let (Some(f), Some(u)) = (q.from, q.until) {
+        if f > u {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameterValue,
+                "From must not be after Until.",
+            ));
+        }
+    }
+    if let Some(id) = &q.resource_id {
+        if s.resource(&user.tenant_id, id)?.is_none() {
+            return Err(ApiError::new(
+                ErrorCode::ResourceNotFound,
+                format!("No resource {id} in this account."),
+            ));
+        }
+    }
+    s.deductions(&user.tenant_id, q, skip, take)
 }
 
 pub fn summary<S: Store>(
@@ -73,6 +108,17 @@ pub fn summary<S: Store>(
             _ => {}
         }
     }
+    sum.running_out = super::running_out(s, t, now)?
+        .into_iter()
+        .map(|(r, at)| RunningOut {
+            resource: ResourceRef {
+                id: r.id,
+                name: r.name,
+                kind: r.kind,
+            },
+            at,
+        })
+        .collect();
     for k in s.knowledge(t)? {
         if k.state == KnowledgeState::Isolated {
             match k.kind {

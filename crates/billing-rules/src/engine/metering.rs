@@ -84,6 +84,15 @@ pub fn report_usage<S: Store>(
                 ))
             }
         };
+        s.add_deductions(&deduction::entries(
+            t,
+            &req.idempotency_key,
+            req.kind,
+            req.amount,
+            &candidates,
+            &d,
+            now,
+        ))?;
         for draw in &d.draws {
             if let Some(before) = candidates.iter().find(|r| r.id == draw.resource_id) {
                 let mut after = before.clone();
@@ -102,6 +111,10 @@ pub fn report_usage<S: Store>(
             deduction: d.clone(),
         },
     )?;
+    if req.kind.is_package() {
+        // The pace moved: a package may now run out within the week.
+        super::fire_running_out(s, t, req.kind, now)?;
+    }
     s.changed(t, Change::Usage);
     Ok(d)
 }

@@ -4,12 +4,14 @@
 //! fires what it made due), and the caller commits.
 
 mod capacity;
+mod forecasting;
 mod listing;
 mod metering;
 mod notices;
 mod settings;
 
 pub use capacity::*;
+pub use forecasting::*;
 pub use listing::*;
 pub use metering::*;
 pub use notices::*;

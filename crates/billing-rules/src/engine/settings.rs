@@ -24,6 +24,7 @@ pub fn describe_postpaid<S: Store>(
         changed_by_name,
         account: account(s, t)?,
         history: s.postpaid_history(t, 20)?,
+        forecasts: super::kind_forecasts(s, t, now)?,
         as_of: now,
     })
 }

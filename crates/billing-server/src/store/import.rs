@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use billing_rules::api::{ApiError, PostpaidChange};
 use billing_rules::model::Resource;
+use billing_rules::deduction::DeductionEntry;
+use billing_rules::forecast;
 use billing_rules::notify::{NoticeRecord, OutboxMessage, UsageRecord};
 use billing_rules::reminders::{next_due, FiredKey};
 use billing_rules::status::status;
@@ -117,6 +119,9 @@ pub fn import(conn: &mut dyn Sql, l: &Ledger, how: Imported) -> Result<(), DbErr
     for r in &l.usage_records {
         insert_usage_record(conn, r)?;
     }
+    for e in &l.deductions {
+        insert_deduction(conn, e)?;
+    }
     let tenant_of: BTreeMap<&str, &str> = l
         .resources
         .iter()
@@ -172,7 +177,17 @@ pub(super) fn insert_usage_key(
     )
 }
 
+/// A metering record, and its day's total for the forecast's pace.
 pub(super) fn insert_usage_record(conn: &mut dyn Sql, r: &UsageRecord) -> Result<u64, DbError> {
+    conn.exec(
+        "INSERT INTO usage_days (tenant_id, kind, day, amount) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, kind, day) DO UPDATE SET amount = usage_days.amount + excluded.amount",
+        &[
+            (&r.tenant_id).into(),
+            tag(&r.kind).into(),
+            ns(forecast::day_of(r.at)).into(),
+            r.amount.into(),
+        ],
+    )?;
     conn.exec(
         "INSERT INTO usage_records (tenant_id, kind, amount, at) VALUES ($1, $2, $3, $4)",
         &[
@@ -180,6 +195,25 @@ pub(super) fn insert_usage_record(conn: &mut dyn Sql, r: &UsageRecord) -> Result
             tag(&r.kind).into(),
             r.amount.into(),
             ns(r.at).into(),
+        ],
+    )
+}
+
+pub(super) fn insert_deduction(conn: &mut dyn Sql, e: &DeductionEntry) -> Result<u64, DbError> {
+    conn.exec(
+        "INSERT INTO deductions (tenant_id, at, event_key, kind, pool, resource_id, resource_name, amount, remaining_before, remaining_after, event_amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            (&e.tenant_id).into(),
+            ns(e.at).into(),
+            (&e.idempotency_key).into(),
+            tag(&e.kind).into(),
+            tag(&e.pool).into(),
+            e.resource_id.as_deref().into(),
+            e.resource_name.as_deref().into(),
+            e.amount.into(),
+            e.remaining_before.into(),
+            e.remaining_after.into(),
+            e.event_amount.into(),
         ],
     )
 }

@@ -4,9 +4,11 @@
 use std::collections::BTreeSet;
 
 use billing_rules::api::{
-    ApiError, ErrorCode, ListResourcesRequest, NoticePage, NoticeView, NoticesRequest, OutboxPage,
+    ApiError, DeductionPage, DeductionsRequest, ErrorCode, ListResourcesRequest, NoticePage, NoticeView, NoticesRequest, OutboxPage,
     OutboxRequest, PostpaidChange, ResourcePage, ResourceRow, SortKey, StatusCounts,
 };
+use billing_rules::deduction::DeductionEntry;
+use billing_rules::forecast::{self, UsageBasis};
 use billing_rules::knowledge::{KnowledgeItem, KnowledgeState};
 use billing_rules::model::{Account, Resource, ResourceKind, User};
 use billing_rules::notify::{NoticeRecord, OutboxMessage, UsageRecord};
@@ -628,6 +630,104 @@ impl Store for SqlStore<'_> {
                 at: from_ns(r.int(1)),
             })
             .collect())
+    }
+
+    fn usage_basis(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UsageBasis> {
+        let k = tag(&kind);
+        let days = self
+            .conn
+            .rows(
+                "SELECT day, amount FROM usage_days WHERE tenant_id = $1 AND kind = $2 AND day >= $3",
+                &[tenant.into(), (&k).into(), ns(forecast::window_start(now)).into()],
+            )
+            .map_err(db)?
+            .iter()
+            .map(|r| (from_ns(r.int(0)), r.u64(1)))
+            .collect();
+        let since = self
+            .conn
+            .row(
+                "SELECT MIN(at) FROM usage_records WHERE tenant_id = $1 AND kind = $2",
+                &[tenant.into(), k.into()],
+            )
+            .map_err(db)?
+            .and_then(|r| r.opt_int(0))
+            .map(from_ns);
+        Ok(UsageBasis { days, since })
+    }
+
+    fn add_deductions(&mut self, entries: &[DeductionEntry]) -> StoreResult<()> {
+        for e in entries {
+            insert_deduction(self.conn, e).map_err(db)?;
+        }
+        Ok(())
+    }
+
+    fn deductions(
+        &mut self,
+        tenant: &str,
+        q: &DeductionsRequest,
+        skip: usize,
+        take: usize,
+    ) -> StoreResult<DeductionPage> {
+        let mut filter = String::from("tenant_id = $1");
+        let mut params: Vec<V> = vec![tenant.into()];
+        let mut and = |sql: &str, v: V, params: &mut Vec<V>| {
+            params.push(v);
+            filter.push_str(&format!(" AND {sql} ${}", params.len()));
+        };
+        if let Some(id) = &q.resource_id {
+            and("resource_id =", id.into(), &mut params);
+        }
+        if let Some(k) = q.kind {
+            and("kind =", tag(&k).into(), &mut params);
+        }
+        if let Some(f) = q.from {
+            and("at >=", ns(f).into(), &mut params);
+        }
+        if let Some(u) = q.until {
+            and("at <", ns(u).into(), &mut params);
+        }
+        let total = self.count(&format!("SELECT COUNT(*) FROM deductions WHERE {filter}"), &params)?;
+        let n = params.len();
+        params.push((take as i64).into());
+        params.push((skip as i64).into());
+        let rows = self
+            .conn
+            .rows(
+                &format!(
+                    "SELECT tenant_id, at, event_key, kind, pool, resource_id, resource_name, amount, remaining_before, remaining_after, event_amount FROM deductions WHERE {filter} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
+                    n + 1,
+                    n + 2
+                ),
+                &params,
+            )
+            .map_err(db)?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(DeductionEntry {
+                    tenant_id: r.text(0),
+                    at: from_ns(r.int(1)),
+                    idempotency_key: r.text(2),
+                    kind: untag(&r.text(3))?,
+                    pool: untag(&r.text(4))?,
+                    resource_id: r.opt_text(5),
+                    resource_name: r.opt_text(6),
+                    amount: r.u64(7),
+                    remaining_before: r.opt_int(8).map(|n| n.max(0) as u64),
+                    remaining_after: r.opt_int(9).map(|n| n.max(0) as u64),
+                    event_amount: r.u64(10),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        Ok(DeductionPage { items, total })
     }
 
     fn mark_fired(&mut self, tenant: &str, key: &FiredKey) -> StoreResult<bool> {

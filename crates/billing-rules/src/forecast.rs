@@ -1,0 +1,273 @@
+//! Run-out forecasts for usage-based packages: at the tenant's recent pace
+//! of one kind, when each package runs out, or how much of it expires
+//! unused. Packages are drawn one after another in deduction order (see
+//! [`crate::deduction::draw_order`]), so a purchased package's forecast
+//! starts where the packages ahead of it end: drained, or expired.
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::expiry::DAY_SECS;
+use crate::model::Resource;
+
+/// The pace is the usage of the last 7 days, or of the history there is.
+pub const PACE_WINDOW_DAYS: i64 = 7;
+/// No forecast from less history than this.
+pub const MIN_HISTORY_HOURS: i64 = 24;
+/// A package forecast to run out within this many days (and before it
+/// expires) is named in the attention area and gets a notice.
+pub const SOON_DAYS: i64 = 7;
+/// The daily pace "varies a lot" when its standard deviation exceeds this
+/// share of its mean: the forecast is then a range.
+pub const VARIATION_FOR_RANGE: f64 = 0.5;
+
+/// A tenant's usage of one kind as the forecast needs it: per UTC day for
+/// the pace window, and when that usage began.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UsageBasis {
+    /// (start of the UTC day, units used that day), any order; days
+    /// without usage may be absent.
+    pub days: Vec<(DateTime<Utc>, u64)>,
+    /// The first usage of the kind ever recorded.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// The start of the pace window at `now`: seven whole UTC days before
+/// today's start (today's usage so far counts too).
+pub fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    day_of(now) - Duration::days(PACE_WINDOW_DAYS)
+}
+
+/// The start of the UTC day holding `t`.
+pub fn day_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::days(1)).unwrap_or(t)
+}
+
+/// Units per day, with the spread when the daily pace varies a lot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    pub per_day: f64,
+    /// Slowest and fastest plausible pace (mean ∓ one standard deviation),
+    /// when the days differ a lot.
+    pub range: Option<(f64, f64)>,
+    /// How much history the pace is from: 7 days, or less when that is all
+    /// there is.
+    pub basis_hours: u32,
+}
+
+/// Why there is no pace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoPace {
+    /// Under [`MIN_HISTORY_HOURS`] of history (the hours there are).
+    NotEnoughHistory { hours: u32 },
+}
+
+/// The pace at `now` from `basis`.
+pub fn pace(basis: &UsageBasis, now: DateTime<Utc>) -> Result<Pace, NoPace> {
+    let Some(since) = basis.since.filter(|s| *s <= now) else {
+        return Err(NoPace::NotEnoughHistory { hours: 0 });
+    };
+    let history = now - since;
+    if history < Duration::hours(MIN_HISTORY_HOURS) {
+        return Err(NoPace::NotEnoughHistory {
+            hours: history.num_hours().max(0) as u32,
+        });
+    }
+    let start = window_start(now).max(since);
+    let secs = (now - start).num_seconds().max(1) as f64;
+    let total: u64 = basis
+        .days
+        .iter()
+        .filter(|(d, _)| *d >= day_of(start) && *d <= now)
+        .map(|(_, n)| *n)
+        .fold(0u64, u64::saturating_add);
+    let per_day = total as f64 / secs * DAY_SECS as f64;
+    // The spread, from the whole days inside the window (today is partial,
+    // and so is the first day of a short history).
+    let first_whole = day_of(start) + if day_of(start) < start { Duration::days(1) } else { Duration::zero() };
+    let today = day_of(now);
+    let mut whole: Vec<f64> = Vec::new();
+    let mut d = first_whole;
+    while d < today {
+        whole.push(
+            basis
+                .days
+                .iter()
+                .filter(|(day, _)| *day == d)
+                .map(|(_, n)| *n as f64)
+                .sum(),
+        );
+        d += Duration::days(1);
+    }
+    let range = (whole.len() >= 2 && per_day > 0.0)
+        .then(|| {
+            let mean = whole.iter().sum::<f64>() / whole.len() as f64;
+            let var = whole.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / whole.len() as f64;
+            let sd = var.sqrt();
+            (mean > 0.0 && sd / mean > VARIATION_FOR_RANGE)
+                .then(|| ((per_day - sd).max(0.0), per_day + sd))
+        })
+        .flatten();
+    Ok(Pace {
+        per_day,
+        range,
+        basis_hours: ((now - start).num_hours().clamp(0, PACE_WINDOW_DAYS * 24 + 24)) as u32,
+    })
+}
+
+/// What becomes of one package at a constant pace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    RunsOut(DateTime<Utc>),
+    /// Expires with this much left.
+    Unused(u64),
+}
+
+/// What becomes of each package of `order` (drawable packages of one kind,
+/// in deduction order) if usage goes on at `per_day` from `now`, and the
+/// instant the last of them is drained or expired (None when usage never
+/// reaches past them: a zero pace).
+pub fn simulate(
+    order: &[&Resource],
+    per_day: f64,
+    now: DateTime<Utc>,
+) -> (Vec<Fate>, Option<DateTime<Utc>>) {
+    let per_sec = per_day / DAY_SECS as f64;
+    let mut t = now;
+    let mut fates = Vec::with_capacity(order.len());
+    for r in order {
+        let left = r.remaining();
+        if r.expires_at <= t || per_sec <= 0.0 {
+            fates.push(Fate::Unused(left));
+            continue;
+        }
+        let start = t.max(r.effective_at);
+        let drain = Duration::milliseconds(((left as f64 / per_sec) * 1000.0).min(1e15) as i64);
+        if start + drain < r.expires_at {
+            t = start + drain;
+            fates.push(Fate::RunsOut(t));
+        } else {
+            let drawn = (per_sec * (r.expires_at - start).num_milliseconds() as f64 / 1000.0) as u64;
+            fates.push(Fate::Unused(left.saturating_sub(drawn)));
+            t = r.expires_at;
+        }
+    }
+    (fates, (per_sec > 0.0).then_some(t))
+}
+
+/// A package's forecast, as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct Forecast {
+    /// Units per day at the pace the forecast assumes (rounded).
+    pub per_day: u64,
+    /// Hours of history behind the pace: 7 days (and today so far), or
+    /// fewer when that is all there is.
+    pub basis_hours: u32,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all_fields = "PascalCase")]
+pub enum Outcome {
+    /// Runs out at `at`, `days_before_expiry` whole days before it expires.
+    /// When the daily pace varies a lot, `earliest` and `latest` bound it
+    /// (`latest` None: at the slow pace it lasts until it expires).
+    RunsOut {
+        at: DateTime<Utc>,
+        days_before_expiry: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        earliest: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latest: Option<DateTime<Utc>>,
+    },
+    /// Expires with about `unused` units (`percent` of its total) left.
+    UnusedAtExpiry { unused: u64, percent: u8 },
+    /// Under 24 hours of usage history: no forecast.
+    NotEnoughHistory { hours: u32 },
+}
+
+impl Forecast {
+    /// Whether it runs out within [`SOON_DAYS`] of `now` (and so before it
+    /// expires).
+    pub fn runs_out_soon(&self, now: DateTime<Utc>) -> bool {
+        matches!(self.outcome, Outcome::RunsOut { at, .. } if at - now <= Duration::days(SOON_DAYS))
+    }
+}
+
+/// The forecast of every package of `order` (as [`simulate`]).
+pub fn forecasts(
+    order: &[&Resource],
+    pace: Result<Pace, NoPace>,
+    now: DateTime<Utc>,
+) -> Vec<Forecast> {
+    let p = match pace {
+        Ok(p) => p,
+        Err(NoPace::NotEnoughHistory { hours }) => {
+            return order
+                .iter()
+                .map(|_| Forecast {
+                    per_day: 0,
+                    basis_hours: hours,
+                    outcome: Outcome::NotEnoughHistory { hours },
+                })
+                .collect()
+        }
+    };
+    let (mid, _) = simulate(order, p.per_day, now);
+    let (fast, slow) = match p.range {
+        Some((lo, hi)) => (Some(simulate(order, hi, now).0), Some(simulate(order, lo, now).0)),
+        None => (None, None),
+    };
+    mid.iter()
+        .enumerate()
+        .map(|(i, fate)| {
+            let r = order[i];
+            let outcome = match *fate {
+                Fate::RunsOut(at) => {
+                    let ran_out = |v: &Option<Vec<Fate>>| match v.as_ref().map(|v| v[i]) {
+                        Some(Fate::RunsOut(t)) => Some(t),
+                        _ => None,
+                    };
+                    Outcome::RunsOut {
+                        at,
+                        days_before_expiry: ((r.expires_at - at).num_seconds() / DAY_SECS).max(0)
+                            as u32,
+                        earliest: ran_out(&fast),
+                        latest: ran_out(&slow),
+                    }
+                }
+                Fate::Unused(unused) => Outcome::UnusedAtExpiry {
+                    unused,
+                    percent: percent_of(unused, r.total),
+                },
+            };
+            Forecast {
+                per_day: p.per_day.round() as u64,
+                basis_hours: p.basis_hours,
+                outcome,
+            }
+        })
+        .collect()
+}
+
+/// `part` as a whole percentage of `total`, rounded to nearest.
+pub fn percent_of(part: u64, total: u64) -> u8 {
+    if total == 0 {
+        return 0;
+    }
+    ((part as u128 * 100 + total as u128 / 2) / total as u128).min(100) as u8
+}
+
+/// When the packages of one kind, taken together, run out: the instant
+/// the last one is drained or expires (None at a zero pace, or when they
+/// last past `horizon`).
+pub fn all_run_out(
+    order: &[&Resource],
+    per_day: f64,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    simulate(order, per_day, now).1
+}
