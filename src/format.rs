@@ -88,6 +88,19 @@ pub fn instant_in(t: DateTime<Utc>, offset_secs: i32) -> String {
     )
 }
 
+/// "2026-12-14 (UTC+8)": the day of `t` in the display zone, the zone
+/// written beside it (forecasts are good to the day, not the second).
+pub fn day(t: DateTime<Utc>) -> String {
+    let offset_secs = offset_at(t);
+    let off = FixedOffset::east_opt(offset_secs)
+        .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
+    format!(
+        "{} ({})",
+        t.with_timezone(&off).format("%Y-%m-%d"),
+        zone_label(offset_secs)
+    )
+}
+
 /// The zone dates are shown in: the browser's own (default), the
 /// platform's home zone UTC+8, or UTC. Badges and days left never depend on
 /// it: they come from instants.

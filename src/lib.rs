@@ -4,6 +4,7 @@ pub mod api;
 pub mod app;
 pub mod clock;
 pub mod components;
+pub mod export;
 pub mod format;
 pub mod i18n;
 pub mod pages;

@@ -251,6 +251,10 @@ impl Api {
         self.call(Action::DescribeUsageHistory, req).await
     }
 
+    pub async fn deductions(&self, req: &DeductionsRequest) -> Result<DeductionPage, ClientError> {
+        self.call(Action::DescribeDeductions, req).await
+    }
+
     pub async fn sign_out(&self) -> Result<(), ClientError> {
         let text = self.0.call("SignOut", serde_json::json!({})).await?;
         parse_envelope::<Value>(&text).map(|_| ())

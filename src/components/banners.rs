@@ -62,7 +62,8 @@ pub fn banners_for(s: &Summary, l: Locale) -> Vec<Banner> {
         &'static str,
         &'static str,
     );
-    let lines: [Line; 6] = [
+    let running_out: Vec<ResourceRef> = s.running_out.iter().map(|r| r.resource.clone()).collect();
+    let lines: [Line; 7] = [
         (
             "exhausted",
             true,
@@ -94,6 +95,14 @@ pub fn banners_for(s: &Summary, l: Locale) -> Vec<Banner> {
             |n, names, l| td_string!(l, banner_nearly, count = n, names).to_string(),
             "status=available&sort=usage-desc",
             td_string!(l, link_usage),
+        ),
+        (
+            "running-out",
+            false,
+            &running_out,
+            |n, names, l| td_string!(l, banner_running_out, count = n, names).to_string(),
+            "status=available&sort=expires-asc",
+            td_string!(l, link_running_out),
         ),
         (
             "expiring-7",

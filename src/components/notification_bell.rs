@@ -19,6 +19,7 @@ pub fn notice_text(n: &Notice, l: Locale) -> String {
         Notice::Exhausted => td_string!(l, notice_exhausted).to_string(),
         Notice::ExpiringSoon { days } => td_string!(l, notice_expiring, count = *days).to_string(),
         Notice::Expired => td_string!(l, status_expired).to_string(),
+        Notice::RunningOut => td_string!(l, notice_running_out).to_string(),
     }
 }
 

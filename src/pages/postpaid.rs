@@ -12,6 +12,7 @@ use crate::api::{Api, ClientError};
 use crate::clock::Clock;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
+use crate::components::run_out_forecasts::RunOutForecasts;
 use crate::components::switch::Switch;
 use crate::format::{duration_words, instant};
 use crate::state::{load_on_change, Session};
@@ -185,6 +186,7 @@ pub fn PostpaidPage() -> impl IntoView {
                     }}
                 </ConfirmDialog>
             </Show>
+            {move || view_state.get().map(|v| view! { <RunOutForecasts forecasts=v.forecasts now=v.as_of/> })}
             <h3>{td_string!(l, recent_changes)}</h3>
             {move || view_state.get().map(|v| {
                 if v.history.is_empty() {

@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
 use crate::components::expiry_badge::ExpiryBadge;
+use crate::components::forecast_note::ForecastNote;
 use crate::components::knowledge_panel::KnowledgePanel;
 use crate::components::usage_bar::UsageBar;
 use crate::components::usage_chart::UsageChart;
@@ -286,7 +287,7 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                             crate::format::offset_at,
                         );
                         let name = format!("billing-resources-{}.csv", tab.slug());
-                        match download(&name, &csv) {
+                        match crate::export::download(&name, &csv) {
                             Ok(()) => outcome.set(Some(
                                 td_string!(l, exported, count = rows.len(), file = name.clone())
                                     .to_string(),
@@ -318,7 +319,10 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                     <span class=format!("source source--{:?}", r.source).to_lowercase()>{source_label(r.source, l)}</span>
                 </td>
                 <td data-label=td_string!(l, col_status)>{status_label(Some(row.status), l)}</td>
-                <td data-label=td_string!(l, col_usage) class="col-usage"><UsageBar resource=r.clone()/></td>
+                <td data-label=td_string!(l, col_usage) class="col-usage">
+                    <UsageBar resource=r.clone()/>
+                    {row.forecast.clone().map(|f| view! { <ForecastNote forecast=f unit=r.kind.unit() now=now.into()/> })}
+                </td>
                 <td data-label=td_string!(l, col_effective)>{instant(r.effective_at)}</td>
                 <td data-label=td_string!(l, col_expiration)>
                     <div>{instant(r.expires_at)}</div>
@@ -349,6 +353,15 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                         }
                     })}
                     {(!renewable).then(|| view! { <span class="hint">{td_string!(l, not_renewable)}</span> })}
+                    {r.kind.is_package().then(|| view! {
+                        <a
+                            class="btn btn--small btn--link"
+                            href=format!("/deductions?resource={}", js_sys::encode_uri_component(&r.id))
+                            aria-label=td_string!(l, ded_link_label, name = r.name.clone()).to_string()
+                        >
+                            {td_string!(l, ded_link)}
+                        </a>
+                    })}
                 </td>
             </tr>
         }
@@ -423,6 +436,9 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                 <button type="button" class="btn" on:click=export disabled=move || exporting.get()>
                     {move || if exporting.get() { td_string!(l, exporting) } else { td_string!(l, export_csv) }}
                 </button>
+                {(tab == Tab::PayAsYouGo).then(|| view! {
+                    <a class="btn btn--link" href="/deductions">{td_string!(l, ded_account_link)}</a>
+                })}
             </div>
             {move || error.get().map(|e| view! {
                 <ErrorAlert context=td_string!(l, resources_load_failed) error=e on_retry=Callback::new(move |()| retry.update(|n| *n += 1))/>
@@ -531,26 +547,6 @@ async fn fetch_all(
         }
         q.page_number += 1;
     }
-}
-
-/// Offer `text` as a file download.
-fn download(name: &str, text: &str) -> Result<(), ClientError> {
-    use wasm_bindgen::JsCast;
-    let fail = |_| ClientError::Malformed("the browser refused the download".into());
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&format!("\u{feff}{text}")));
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("text/csv;charset=utf-8");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(fail)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
-    let a: web_sys::HtmlAnchorElement = document()
-        .create_element("a")
-        .map_err(fail)?
-        .unchecked_into();
-    a.set_href(&url);
-    a.set_download(name);
-    a.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
 }
 
 fn next_reminder_text(n: &billing_rules::notify::NextReminder, l: Locale) -> String {

@@ -57,23 +57,33 @@ pub fn to_csv(
     header: [&str; 10],
     offset_at: impl Fn(DateTime<Utc>) -> i32,
 ) -> String {
-    let mut out = header.map(field).join(",");
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            let r = &row.resource;
+            vec![
+                r.id.clone(),
+                r.name.clone(),
+                r.kind.slug().to_string(),
+                format!("{:?}", r.source),
+                row.status.slug().to_string(),
+                r.used.to_string(),
+                r.total.to_string(),
+                format!("{:?}", r.kind.unit()),
+                when(r.effective_at, offset_at(r.effective_at)),
+                when(r.expires_at, offset_at(r.expires_at)),
+            ]
+        })
+        .collect();
+    table(&header, &cells)
+}
+
+/// Any table as CSV: every cell quoted as needed and never a formula.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = header.iter().map(|h| field(h)).collect::<Vec<_>>().join(",");
     out.push_str("\r\n");
     for row in rows {
-        let r = &row.resource;
-        let cells = [
-            field(&r.id),
-            field(&r.name),
-            r.kind.slug().to_string(),
-            format!("{:?}", r.source),
-            row.status.slug().to_string(),
-            r.used.to_string(),
-            r.total.to_string(),
-            format!("{:?}", r.kind.unit()),
-            field(&when(r.effective_at, offset_at(r.effective_at))),
-            field(&when(r.expires_at, offset_at(r.expires_at))),
-        ];
-        out.push_str(&cells.join(","));
+        out.push_str(&row.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");
     }
     out

@@ -21,34 +21,35 @@ pub const SOON_DAYS: i64 = 7;
 /// share of its mean: the forecast is then a range.
 pub const VARIATION_FOR_RANGE: f64 = 0.5;
 
-/// A tenant's usage of one kind as the forecast needs it: per UTC day for
-/// the pace window, and when that usage began.
+/// A tenant's usage of one kind as the forecast needs it: per UTC hour
+/// over the pace window, and when that usage began.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UsageBasis {
-    /// (start of the UTC day, units used that day), any order; days
-    /// without usage may be absent.
-    pub days: Vec<(DateTime<Utc>, u64)>,
+    /// (start of the hour, units used in it), any order; hours without
+    /// usage may be absent.
+    pub hours: Vec<(DateTime<Utc>, u64)>,
     /// The first usage of the kind ever recorded.
     pub since: Option<DateTime<Utc>>,
 }
 
-/// The start of the pace window at `now`: seven whole UTC days before
-/// today's start (today's usage so far counts too).
+/// The first hour of the pace window at `now`: 7 × 24 hours before the
+/// current hour (whose usage so far counts too), so the window is 7 days
+/// long to within the hour, whatever the time of day.
 pub fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
-    day_of(now) - Duration::days(PACE_WINDOW_DAYS)
+    hour_of(now) - Duration::days(PACE_WINDOW_DAYS)
 }
 
-/// The start of the UTC day holding `t`.
-pub fn day_of(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(Duration::days(1)).unwrap_or(t)
+/// The start of the UTC hour holding `t`.
+pub fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::hours(1)).unwrap_or(t)
 }
 
 /// Units per day, with the spread when the daily pace varies a lot.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pace {
     pub per_day: f64,
-    /// Slowest and fastest plausible pace (mean ∓ one standard deviation),
-    /// when the days differ a lot.
+    /// Slowest and fastest plausible pace (mean ∓ one standard deviation
+    /// of the days), when the days differ a lot.
     pub range: Option<(f64, f64)>,
     /// How much history the pace is from: 7 days, or less when that is all
     /// there is.
@@ -73,36 +74,32 @@ pub fn pace(basis: &UsageBasis, now: DateTime<Utc>) -> Result<Pace, NoPace> {
             hours: history.num_hours().max(0) as u32,
         });
     }
-    let start = window_start(now).max(since);
+    let start = window_start(now).max(hour_of(since));
     let secs = (now - start).num_seconds().max(1) as f64;
+    let in_window = |h: &DateTime<Utc>| *h >= start && *h <= now;
     let total: u64 = basis
-        .days
+        .hours
         .iter()
-        .filter(|(d, _)| *d >= day_of(start) && *d <= now)
+        .filter(|(h, _)| in_window(h))
         .map(|(_, n)| *n)
         .fold(0u64, u64::saturating_add);
     let per_day = total as f64 / secs * DAY_SECS as f64;
-    // The spread, from the whole days inside the window (today is partial,
-    // and so is the first day of a short history).
-    let first_whole = day_of(start) + if day_of(start) < start { Duration::days(1) } else { Duration::zero() };
-    let today = day_of(now);
-    let mut whole: Vec<f64> = Vec::new();
-    let mut d = first_whole;
-    while d < today {
-        whole.push(
-            basis
-                .days
-                .iter()
-                .filter(|(day, _)| *day == d)
-                .map(|(_, n)| *n as f64)
-                .sum(),
-        );
-        d += Duration::days(1);
+    // The spread, from whole 24-hour blocks counted back from the current
+    // hour (its own usage so far is left out: the hour is not over).
+    let whole = ((hour_of(now) - start).num_hours() / 24) as usize;
+    let mut blocks = vec![0f64; whole];
+    for (h, n) in basis.hours.iter().filter(|(h, _)| in_window(h)) {
+        let back = (hour_of(now) - *h).num_hours() - 1;
+        if back >= 0 {
+            if let Some(b) = blocks.get_mut((back / 24) as usize) {
+                *b += *n as f64;
+            }
+        }
     }
-    let range = (whole.len() >= 2 && per_day > 0.0)
+    let range = (blocks.len() >= 2 && per_day > 0.0)
         .then(|| {
-            let mean = whole.iter().sum::<f64>() / whole.len() as f64;
-            let var = whole.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / whole.len() as f64;
+            let mean = blocks.iter().sum::<f64>() / blocks.len() as f64;
+            let var = blocks.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / blocks.len() as f64;
             let sd = var.sqrt();
             (mean > 0.0 && sd / mean > VARIATION_FOR_RANGE)
                 .then(|| ((per_day - sd).max(0.0), per_day + sd))
@@ -111,7 +108,7 @@ pub fn pace(basis: &UsageBasis, now: DateTime<Utc>) -> Result<Pace, NoPace> {
     Ok(Pace {
         per_day,
         range,
-        basis_hours: ((now - start).num_hours().clamp(0, PACE_WINDOW_DAYS * 24 + 24)) as u32,
+        basis_hours: (now - start).num_hours().clamp(0, PACE_WINDOW_DAYS * 24 + 1) as u32,
     })
 }
 
@@ -162,8 +159,8 @@ pub fn simulate(
 pub struct Forecast {
     /// Units per day at the pace the forecast assumes (rounded).
     pub per_day: u64,
-    /// Hours of history behind the pace: 7 days (and today so far), or
-    /// fewer when that is all there is.
+    /// Hours of history behind the pace: 7 days (168), or fewer when that
+    /// is all there is.
     pub basis_hours: u32,
     pub outcome: Outcome,
 }

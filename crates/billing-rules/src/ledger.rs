@@ -261,7 +261,7 @@ impl Store for Ledger {
         now: DateTime<Utc>,
     ) -> StoreResult<UsageBasis> {
         let from = forecast::window_start(now);
-        let mut days: BTreeMap<DateTime<Utc>, u64> = BTreeMap::new();
+        let mut hours: BTreeMap<DateTime<Utc>, u64> = BTreeMap::new();
         let mut since: Option<DateTime<Utc>> = None;
         for r in self
             .usage_records
@@ -270,12 +270,12 @@ impl Store for Ledger {
         {
             since = Some(since.map_or(r.at, |s| s.min(r.at)));
             if r.at >= from {
-                let d = days.entry(forecast::day_of(r.at)).or_default();
+                let d = hours.entry(forecast::hour_of(r.at)).or_default();
                 *d = d.saturating_add(r.amount);
             }
         }
         Ok(UsageBasis {
-            days: days.into_iter().collect(),
+            hours: hours.into_iter().collect(),
             since,
         })
     }

@@ -472,6 +472,14 @@ pub fn demo(now: DateTime<Utc>) -> Ledger {
     }
     ledger.deductions = opening_balances(&ledger.resources, now);
     ledger.fire_due(now);
+    // Packages the seeded pace runs out within the week get their notice,
+    // as metering would have given it.
+    for tenant in [ACME, GLOBEX] {
+        for kind in crate::engine::forecast_kinds() {
+            crate::engine::fire_running_out(&mut ledger, tenant, kind, now)
+                .expect("the seed is consistent");
+        }
+    }
     ledger
 }
 
@@ -527,7 +535,7 @@ fn usage_history(tenant: &str, now: DateTime<Utc>) -> Vec<UsageRecord> {
     for h in 0..48i64 {
         let at = now - Duration::hours(h) - Duration::minutes(10);
         rec(TokenPackage, (1_000 + (h as u64 * 137) % 3_000) / scale, at);
-        rec(SearchPackage, (2 + (h as u64 * 3) % 9) / scale, at);
+        rec(SearchPackage, (3 + (h as u64 * 3) % 9) / scale, at);
         rec(ConcurrencyQuota, 2 + (h as u64 * 3) % 10 / scale, at);
     }
     out

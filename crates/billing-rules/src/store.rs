@@ -159,7 +159,7 @@ pub trait Store {
         until: DateTime<Utc>,
     ) -> StoreResult<Vec<UsageRecord>>;
 
-    /// The tenant's usage of `kind` by UTC day over the pace window at
+    /// The tenant's usage of `kind` by UTC hour over the pace window at
     /// `now` ([`crate::forecast::window_start`] onward), and when its usage
     /// of the kind began.
     fn usage_basis(

@@ -31,14 +31,13 @@ fn package(id: &str, source: Source, total: u64, used: u64, days_left: i64) -> R
     }
 }
 
-/// `per_day` units on each of the last `days` days (today included).
-fn flat(per_day: u64, days: i64) -> UsageBasis {
-    let today = forecast::day_of(now());
+/// `per_hour` units in each of the last `hours` hours (now is on the hour).
+fn flat(per_hour: u64, hours: i64) -> UsageBasis {
     UsageBasis {
-        days: (0..days.min(8))
-            .map(|d| (today - Duration::days(d), per_day))
+        hours: (1..=hours.min(170))
+            .map(|k| (now() - Duration::hours(k), per_hour))
             .collect(),
-        since: Some(today - Duration::days(days - 1)),
+        since: Some(now() - Duration::hours(hours)),
     }
 }
 
@@ -49,28 +48,27 @@ fn one(rs: &[Resource], basis: &UsageBasis) -> Vec<Forecast> {
 
 #[test]
 fn a_flat_pace_gives_the_expected_date() {
-    // 7 whole days and today's first 12 hours at 1,000 a day, with today's
-    // half day at a full day's 1,000: 8,000 over 7.5 days.
-    let basis = flat(1_000, 30);
+    // 50 an hour for a month: 1,200 a day over the last 7 days.
+    let basis = flat(50, 30 * 24);
     let p = forecast::pace(&basis, now()).unwrap();
-    assert!((p.per_day - 8_000.0 / 7.5).abs() < 1e-6, "{}", p.per_day);
-    assert_eq!(p.basis_hours, 7 * 24 + 12);
+    assert!((p.per_day - 1_200.0).abs() < 1e-6, "{}", p.per_day);
+    assert_eq!(p.basis_hours, 7 * 24);
     assert_eq!(p.range, None, "a flat pace has no range");
-    // 16,000 left at 8000/7.5 a day: 15 days.
-    let f = one(&[package("p", Source::Purchased, 20_000, 4_000, 40)], &basis);
+    // 18,000 left at 1,200 a day: 15 days.
+    let f = one(&[package("p", Source::Purchased, 20_000, 2_000, 40)], &basis);
     let Outcome::RunsOut { at, days_before_expiry, earliest, latest } = f[0].outcome else {
         panic!("{:?}", f[0]);
     };
     assert_eq!(at, now() + Duration::days(15));
     assert_eq!(days_before_expiry, 25);
     assert_eq!((earliest, latest), (None, None));
-    assert_eq!(f[0].per_day, 1_067);
+    assert_eq!(f[0].per_day, 1_200);
 }
 
 #[test]
 fn a_trial_ahead_in_the_order_delays_a_purchased_package() {
-    let basis = flat(1_000, 30);
-    let per_day = 8_000.0 / 7.5;
+    let basis = flat(50, 30 * 24);
+    let per_day = 1_200.0;
     let purchased = package("p", Source::Purchased, 10_000, 0, 60);
     let alone = one(std::slice::from_ref(&purchased), &basis);
     // The trial expires later than the purchase but is drawn first.
@@ -95,7 +93,7 @@ fn a_trial_ahead_in_the_order_delays_a_purchased_package() {
 #[test]
 fn no_forecast_without_a_day_of_history() {
     let basis = UsageBasis {
-        days: vec![(forecast::day_of(now()), 50_000)],
+        hours: vec![(now() - Duration::hours(1), 50_000)],
         since: Some(now() - Duration::hours(23)),
     };
     let f = one(&[package("p", Source::Purchased, 100_000, 0, 30)], &basis);
@@ -106,30 +104,29 @@ fn no_forecast_without_a_day_of_history() {
 
 #[test]
 fn a_short_history_is_the_pace_and_says_so() {
-    // Two days of history at 2,000 a day (the first day from noon).
-    let today = forecast::day_of(now());
+    // 36 hours of history, 3,000 used: 2,000 a day.
     let basis = UsageBasis {
-        days: vec![(today - Duration::days(1), 1_000), (today, 1_000)],
-        since: Some(today - Duration::hours(12)),
+        hours: vec![(now() - Duration::hours(30), 1_000), (now() - Duration::hours(2), 2_000)],
+        since: Some(now() - Duration::hours(36)),
     };
     let p = forecast::pace(&basis, now()).unwrap();
-    assert_eq!(p.basis_hours, 24);
-    assert!((p.per_day - 2_000.0).abs() < 1e-6);
+    assert_eq!(p.basis_hours, 36);
+    assert!((p.per_day - 2_000.0).abs() < 1e-6, "{}", p.per_day);
 }
 
 #[test]
 fn a_run_out_past_expiry_is_quota_unused_at_expiry() {
-    let basis = flat(1_000, 30);
-    // 10 days left, 100,000 remaining: about 10,667 drawn by expiry.
+    let basis = flat(50, 30 * 24);
+    // 10 days left, 100,000 remaining: 12,000 drawn by expiry.
     let f = one(&[package("p", Source::Purchased, 100_000, 0, 10)], &basis);
     let Outcome::UnusedAtExpiry { unused, percent } = f[0].outcome else {
         panic!("{:?}", f[0]);
     };
-    assert_eq!(unused, 100_000 - 10_666);
-    assert_eq!(percent, 89);
+    assert_eq!(unused, 88_000);
+    assert_eq!(percent, 88);
     // No usage at all in the week: all of it.
     let idle = UsageBasis {
-        days: vec![],
+        hours: vec![],
         since: Some(now() - Duration::days(40)),
     };
     let f = one(&[package("p", Source::Purchased, 100_000, 40_000, 10)], &idle);
@@ -138,10 +135,10 @@ fn a_run_out_past_expiry_is_quota_unused_at_expiry() {
 
 #[test]
 fn a_pace_that_varies_a_lot_gives_a_range() {
-    let today = forecast::day_of(now());
+    // Days of 3,600 and of 720, by turns.
     let basis = UsageBasis {
-        days: (1..=7)
-            .map(|d| (today - Duration::days(d), if d % 2 == 0 { 3_000 } else { 1_000 }))
+        hours: (1..=168i64)
+            .map(|k| (now() - Duration::hours(k), if ((k - 1) / 24) % 2 == 0 { 150 } else { 30 }))
             .collect(),
         since: Some(now() - Duration::days(60)),
     };

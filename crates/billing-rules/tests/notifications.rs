@@ -80,15 +80,16 @@ fn metering_crossing_thresholds_fires_each_once() {
             .map(|(t, _)| t.clone())
             .collect::<Vec<_>>()
     };
-    // The search trial has 880 calls left of 1000: draw 790 -> 90 left (9%),
-    // which the week's pace uses up within days: it is running out too.
+    // The search trial has 880 calls left of 1000, which the week's pace
+    // uses up within 7 days (noticed at the seed, once): draw 790 -> 90 left
+    // (9%).
     assert_eq!(report(&mut l, 790, "a"), vec![seed::ACME.to_string()]);
     assert_eq!(
         notices_of(&l, "res-search-trial"),
         vec![
             Notice::ExpiringSoon { days: 30 },
-            Notice::NearlyExhausted,
-            Notice::RunningOut
+            Notice::RunningOut,
+            Notice::NearlyExhausted
         ]
     );
     let pct: Vec<Reminder> = l

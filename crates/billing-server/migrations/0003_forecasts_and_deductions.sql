@@ -1,15 +1,16 @@
--- Usage per tenant, kind and UTC day (Unix nanoseconds of the day's start):
--- the forecast's pace reads a week of it, never the raw records.
-CREATE TABLE usage_days (
+-- Usage per tenant, kind and UTC hour (Unix nanoseconds of the hour's
+-- start): the forecast's pace reads a week of it (at most 169 rows), never
+-- the raw records.
+CREATE TABLE usage_hours (
   tenant_id TEXT NOT NULL,
   kind TEXT NOT NULL,
-  day INT NOT NULL,
+  hour INT NOT NULL,
   amount INT NOT NULL,
-  PRIMARY KEY (tenant_id, kind, day)
+  PRIMARY KEY (tenant_id, kind, hour)
 );
-INSERT INTO usage_days (tenant_id, kind, day, amount)
-  SELECT tenant_id, kind, at - at % 86400000000000, SUM(amount)
-  FROM usage_records GROUP BY tenant_id, kind, at - at % 86400000000000;
+INSERT INTO usage_hours (tenant_id, kind, hour, amount)
+  SELECT tenant_id, kind, at - at % 3600000000000, SUM(amount)
+  FROM usage_records GROUP BY tenant_id, kind, at - at % 3600000000000;
 -- The deduction ledger: one line per package drawn by a metering event, and
 -- one for its postpaid part (resource_id NULL). Written in the deduction's
 -- own transaction.

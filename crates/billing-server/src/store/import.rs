@@ -177,14 +177,14 @@ pub(super) fn insert_usage_key(
     )
 }
 
-/// A metering record, and its day's total for the forecast's pace.
+/// A metering record, and its hour's total for the forecast's pace.
 pub(super) fn insert_usage_record(conn: &mut dyn Sql, r: &UsageRecord) -> Result<u64, DbError> {
     conn.exec(
-        "INSERT INTO usage_days (tenant_id, kind, day, amount) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, kind, day) DO UPDATE SET amount = usage_days.amount + excluded.amount",
+        "INSERT INTO usage_hours (tenant_id, kind, hour, amount) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, kind, hour) DO UPDATE SET amount = usage_hours.amount + excluded.amount",
         &[
             (&r.tenant_id).into(),
             tag(&r.kind).into(),
-            ns(forecast::day_of(r.at)).into(),
+            ns(forecast::hour_of(r.at)).into(),
             r.amount.into(),
         ],
     )?;

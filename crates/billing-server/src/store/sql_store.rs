@@ -639,10 +639,10 @@ impl Store for SqlStore<'_> {
         now: DateTime<Utc>,
     ) -> StoreResult<UsageBasis> {
         let k = tag(&kind);
-        let days = self
+        let hours = self
             .conn
             .rows(
-                "SELECT day, amount FROM usage_days WHERE tenant_id = $1 AND kind = $2 AND day >= $3",
+                "SELECT hour, amount FROM usage_hours WHERE tenant_id = $1 AND kind = $2 AND hour >= $3",
                 &[tenant.into(), (&k).into(), ns(forecast::window_start(now)).into()],
             )
             .map_err(db)?
@@ -658,7 +658,7 @@ impl Store for SqlStore<'_> {
             .map_err(db)?
             .and_then(|r| r.opt_int(0))
             .map(from_ns);
-        Ok(UsageBasis { days, since })
+        Ok(UsageBasis { hours, since })
     }
 
     fn add_deductions(&mut self, entries: &[DeductionEntry]) -> StoreResult<()> {
