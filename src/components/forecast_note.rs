@@ -39,11 +39,22 @@ pub fn forecast_text(f: &Forecast, unit: Unit, l: Locale) -> String {
                 count = *days_before_expiry
             )
             .to_string(),
-            (Some(e), None) => {
-                td_string!(l, fc_runs_out_from, basis, earliest = day(*e), date = day(*at)).to_string()
-            }
-            _ => td_string!(l, fc_runs_out, basis, date = day(*at), count = *days_before_expiry)
-                .to_string(),
+            (Some(e), None) => td_string!(
+                l,
+                fc_runs_out_from,
+                basis,
+                earliest = day(*e),
+                date = day(*at)
+            )
+            .to_string(),
+            _ => td_string!(
+                l,
+                fc_runs_out,
+                basis,
+                date = day(*at),
+                count = *days_before_expiry
+            )
+            .to_string(),
         },
         Outcome::UnusedAtExpiry { unused, percent } => td_string!(
             l,

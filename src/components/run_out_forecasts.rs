@@ -25,7 +25,9 @@ pub fn kind_forecast_text(f: &KindForecast, now: DateTime<Utc>, l: Locale) -> St
         return td_string!(l, pp_fc_beyond, kind, pace).to_string();
     }
     match f.packages_until {
-        Some(t) if t > now => td_string!(l, pp_fc_until, kind, date = day(t), pace, cost).to_string(),
+        Some(t) if t > now => {
+            td_string!(l, pp_fc_until, kind, date = day(t), pace, cost).to_string()
+        }
         _ => td_string!(l, pp_fc_gone, kind, pace, cost).to_string(),
     }
 }

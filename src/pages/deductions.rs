@@ -36,7 +36,9 @@ fn date_param(q: &ParamsMap, key: &str) -> Option<DateTime<Utc>> {
 /// The request a URL asks for; anything unreadable is left out.
 pub fn request_from_query(q: &ParamsMap) -> DeductionsRequest {
     DeductionsRequest {
-        resource_id: q.get("resource").filter(|s| !s.is_empty() && s.len() <= 128),
+        resource_id: q
+            .get("resource")
+            .filter(|s| !s.is_empty() && s.len() <= 128),
         kind: q
             .get_str("kind")
             .and_then(ResourceKind::from_slug)
@@ -117,7 +119,10 @@ pub fn to_csv(lines: &[DeductionEntry], l: Locale) -> String {
 }
 
 /// Every page of the view, for export.
-async fn fetch_all(api: &Api, mut q: DeductionsRequest) -> Result<Vec<DeductionEntry>, ClientError> {
+async fn fetch_all(
+    api: &Api,
+    mut q: DeductionsRequest,
+) -> Result<Vec<DeductionEntry>, ClientError> {
     q.page_size = 100;
     q.page_number = 1;
     let mut out = Vec::new();
@@ -154,17 +159,31 @@ pub fn DeductionsPage() -> impl IntoView {
             loaded_for.set(Some(req.get_untracked()));
         }
     });
-    let loading = move || loaded_for.get().as_ref() != Some(&req.get()) && error.with(|e| e.is_none());
+    let loading =
+        move || loaded_for.get().as_ref() != Some(&req.get()) && error.with(|e| e.is_none());
 
-    let go = move |r: DeductionsRequest| navigate(&format!("/deductions{}", query_string(&r)), Default::default());
+    let go = move |r: DeductionsRequest| {
+        navigate(
+            &format!("/deductions{}", query_string(&r)),
+            Default::default(),
+        )
+    };
     let kind_in = RwSignal::new(String::new());
     let from_in = RwSignal::new(String::new());
     let until_in = RwSignal::new(String::new());
     Effect::new(move |_| {
         let r = req.get();
         kind_in.set(r.kind.map(|k| k.slug().to_string()).unwrap_or_default());
-        from_in.set(r.from.map(|f| f.format("%Y-%m-%d").to_string()).unwrap_or_default());
-        until_in.set(r.until.map(|u| u.format("%Y-%m-%d").to_string()).unwrap_or_default());
+        from_in.set(
+            r.from
+                .map(|f| f.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+        );
+        until_in.set(
+            r.until
+                .map(|u| u.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+        );
     });
     let on_filter = {
         let go = go.clone();
@@ -184,7 +203,11 @@ pub fn DeductionsPage() -> impl IntoView {
         }
     };
     let pages = move || {
-        page.with(|p| p.as_ref().map(|p| p.total.div_ceil(PAGE_SIZE as u64).max(1) as u32).unwrap_or(1))
+        page.with(|p| {
+            p.as_ref()
+                .map(|p| p.total.div_ceil(PAGE_SIZE as u64).max(1) as u32)
+                .unwrap_or(1)
+        })
     };
     let to_page = move |n: u32| {
         let mut r = req.get_untracked();
@@ -209,7 +232,8 @@ pub fn DeductionsPage() -> impl IntoView {
                     };
                     match crate::export::download(&name, &to_csv(&lines, l)) {
                         Ok(()) => outcome.set(Some(
-                            td_string!(l, exported, count = lines.len(), file = name.clone()).to_string(),
+                            td_string!(l, exported, count = lines.len(), file = name.clone())
+                                .to_string(),
                         )),
                         Err(e) => export_error.set(Some(e)),
                     }
@@ -324,12 +348,15 @@ pub fn DeductionsPage() -> impl IntoView {
                 </table>
             </div>
             <nav class="pager" aria-label=td_string!(l, pages)>
-                <button type="button" class="btn" disabled=move || req.get().page_number <= 1
-                    on:click=move |_| to_page(req.get_untracked().page_number.saturating_sub(1).max(1))>
+                <button type="button" class="btn" disabled={move || req.get().page_number <= 1}
+                    on:click={
+                        let to_page = to_page.clone();
+                        move |_| to_page(req.get_untracked().page_number.saturating_sub(1).max(1))
+                    }>
                     {td_string!(l, prev_page)}
                 </button>
                 <span class="page-of">{move || td_string!(l, page_of, page = req.get().page_number, pages = pages()).to_string()}</span>
-                <button type="button" class="btn" disabled=move || req.get().page_number >= pages()
+                <button type="button" class="btn" disabled={move || req.get().page_number >= pages()}
                     on:click=move |_| to_page(req.get_untracked().page_number + 1)>
                     {td_string!(l, next_page)}
                 </button>

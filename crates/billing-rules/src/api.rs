@@ -201,7 +201,10 @@ mod shapes {
     pub fn package_kind_or_null() -> ObjectBuilder {
         use crate::model::ResourceKind;
         ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]))
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::String,
+                Type::Null,
+            ]))
             .enum_values(Some(
                 ResourceKind::ALL
                     .iter()

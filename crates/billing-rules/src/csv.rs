@@ -80,7 +80,11 @@ pub fn to_csv(
 
 /// Any table as CSV: every cell quoted as needed and never a formula.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut out = header.iter().map(|h| field(h)).collect::<Vec<_>>().join(",");
+    let mut out = header
+        .iter()
+        .map(|h| field(h))
+        .collect::<Vec<_>>()
+        .join(",");
     out.push_str("\r\n");
     for row in rows {
         out.push_str(&row.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));

@@ -108,7 +108,9 @@ pub fn pace(basis: &UsageBasis, now: DateTime<Utc>) -> Result<Pace, NoPace> {
     Ok(Pace {
         per_day,
         range,
-        basis_hours: (now - start).num_hours().clamp(0, PACE_WINDOW_DAYS * 24 + 1) as u32,
+        basis_hours: (now - start)
+            .num_hours()
+            .clamp(0, PACE_WINDOW_DAYS * 24 + 1) as u32,
     })
 }
 
@@ -144,7 +146,8 @@ pub fn simulate(
             t = start + drain;
             fates.push(Fate::RunsOut(t));
         } else {
-            let drawn = (per_sec * (r.expires_at - start).num_milliseconds() as f64 / 1000.0) as u64;
+            let drawn =
+                (per_sec * (r.expires_at - start).num_milliseconds() as f64 / 1000.0) as u64;
             fates.push(Fate::Unused(left.saturating_sub(drawn)));
             t = r.expires_at;
         }
@@ -215,7 +218,10 @@ pub fn forecasts(
     };
     let (mid, _) = simulate(order, p.per_day, now);
     let (fast, slow) = match p.range {
-        Some((lo, hi)) => (Some(simulate(order, hi, now).0), Some(simulate(order, lo, now).0)),
+        Some((lo, hi)) => (
+            Some(simulate(order, hi, now).0),
+            Some(simulate(order, lo, now).0),
+        ),
         None => (None, None),
     };
     mid.iter()
@@ -261,10 +267,6 @@ pub fn percent_of(part: u64, total: u64) -> u8 {
 /// When the packages of one kind, taken together, run out: the instant
 /// the last one is drained or expires (None at a zero pace, or when they
 /// last past `horizon`).
-pub fn all_run_out(
-    order: &[&Resource],
-    per_day: f64,
-    now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
+pub fn all_run_out(order: &[&Resource], per_day: f64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     simulate(order, per_day, now).1
 }

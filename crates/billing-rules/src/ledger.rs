@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::*;
 use crate::deduction::{self, Deduction, DeductionEntry};
-use crate::forecast::{self, UsageBasis};
 use crate::engine;
+use crate::forecast::{self, UsageBasis};
 use crate::knowledge::{KnowledgeItem, KnowledgeState};
 use crate::model::{Account, Resource, ResourceKind, User};
 use crate::notify::{NoticeRecord, OutboxMessage, UsageRecord};
@@ -298,7 +298,9 @@ impl Store for Ledger {
             .rev()
             .filter(|e| {
                 e.tenant_id == tenant
-                    && q.resource_id.as_ref().is_none_or(|id| e.resource_id.as_ref() == Some(id))
+                    && q.resource_id
+                        .as_ref()
+                        .is_none_or(|id| e.resource_id.as_ref() == Some(id))
                     && q.kind.is_none_or(|k| e.kind == k)
                     && q.from.is_none_or(|f| e.at >= f)
                     && q.until.is_none_or(|u| e.at < u)

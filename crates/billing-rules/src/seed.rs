@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::api::PostpaidChange;
-use crate::knowledge::{KnowledgeItem, KnowledgeItemKind, KnowledgeState};
 use crate::deduction::{DeductionEntry, Pool};
+use crate::knowledge::{KnowledgeItem, KnowledgeItemKind, KnowledgeState};
 use crate::ledger::Ledger;
 use crate::model::{Account, Resource, ResourceKind, Role, Source, User};
 use crate::notify::UsageRecord;

@@ -10,8 +10,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::api::{
-    ApiError, DeductionPage, DeductionsRequest, ListResourcesRequest, NoticePage, NoticesRequest, OutboxPage, OutboxRequest,
-    PostpaidChange, ResourcePage,
+    ApiError, DeductionPage, DeductionsRequest, ListResourcesRequest, NoticePage, NoticesRequest,
+    OutboxPage, OutboxRequest, PostpaidChange, ResourcePage,
 };
 use crate::deduction::{Deduction, DeductionEntry};
 use crate::forecast::UsageBasis;

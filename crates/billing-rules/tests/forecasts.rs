@@ -55,8 +55,17 @@ fn a_flat_pace_gives_the_expected_date() {
     assert_eq!(p.basis_hours, 7 * 24);
     assert_eq!(p.range, None, "a flat pace has no range");
     // 18,000 left at 1,200 a day: 15 days.
-    let f = one(&[package("p", Source::Purchased, 20_000, 2_000, 40)], &basis);
-    let Outcome::RunsOut { at, days_before_expiry, earliest, latest } = f[0].outcome else {
+    let f = one(
+        &[package("p", Source::Purchased, 20_000, 2_000, 40)],
+        &basis,
+    );
+    let Outcome::RunsOut {
+        at,
+        days_before_expiry,
+        earliest,
+        latest,
+    } = f[0].outcome
+    else {
         panic!("{:?}", f[0]);
     };
     assert_eq!(at, now() + Duration::days(15));
@@ -74,11 +83,7 @@ fn a_trial_ahead_in_the_order_delays_a_purchased_package() {
     // The trial expires later than the purchase but is drawn first.
     let trial = package("t", Source::FreeTrial, 5_000, 0, 90);
     let both = [purchased.clone(), trial.clone()];
-    let order = billing_rules::deduction::draw_order(
-        &both,
-        ResourceKind::TokenPackage,
-        now(),
-    );
+    let order = billing_rules::deduction::draw_order(&both, ResourceKind::TokenPackage, now());
     assert_eq!(order[0].id, "t");
     let both = forecast::forecasts(&order, forecast::pace(&basis, now()), now());
     let at = |f: &Forecast| match f.outcome {
@@ -86,8 +91,15 @@ fn a_trial_ahead_in_the_order_delays_a_purchased_package() {
         ref o => panic!("{o:?}"),
     };
     let trial_out = at(&both[0]);
-    assert_eq!(trial_out, now() + Duration::milliseconds((5_000.0 / per_day * 86_400_000.0) as i64));
-    assert_eq!(at(&both[1]) - at(&alone[0]), trial_out - now(), "the purchase starts where the trial ends");
+    assert_eq!(
+        trial_out,
+        now() + Duration::milliseconds((5_000.0 / per_day * 86_400_000.0) as i64)
+    );
+    assert_eq!(
+        at(&both[1]) - at(&alone[0]),
+        trial_out - now(),
+        "the purchase starts where the trial ends"
+    );
 }
 
 #[test]
@@ -98,7 +110,10 @@ fn no_forecast_without_a_day_of_history() {
     };
     let f = one(&[package("p", Source::Purchased, 100_000, 0, 30)], &basis);
     assert_eq!(f[0].outcome, Outcome::NotEnoughHistory { hours: 23 });
-    let none = one(&[package("p", Source::Purchased, 100_000, 0, 30)], &UsageBasis::default());
+    let none = one(
+        &[package("p", Source::Purchased, 100_000, 0, 30)],
+        &UsageBasis::default(),
+    );
     assert_eq!(none[0].outcome, Outcome::NotEnoughHistory { hours: 0 });
 }
 
@@ -106,7 +121,10 @@ fn no_forecast_without_a_day_of_history() {
 fn a_short_history_is_the_pace_and_says_so() {
     // 36 hours of history, 3,000 used: 2,000 a day.
     let basis = UsageBasis {
-        hours: vec![(now() - Duration::hours(30), 1_000), (now() - Duration::hours(2), 2_000)],
+        hours: vec![
+            (now() - Duration::hours(30), 1_000),
+            (now() - Duration::hours(2), 2_000),
+        ],
         since: Some(now() - Duration::hours(36)),
     };
     let p = forecast::pace(&basis, now()).unwrap();
@@ -129,8 +147,17 @@ fn a_run_out_past_expiry_is_quota_unused_at_expiry() {
         hours: vec![],
         since: Some(now() - Duration::days(40)),
     };
-    let f = one(&[package("p", Source::Purchased, 100_000, 40_000, 10)], &idle);
-    assert_eq!(f[0].outcome, Outcome::UnusedAtExpiry { unused: 60_000, percent: 60 });
+    let f = one(
+        &[package("p", Source::Purchased, 100_000, 40_000, 10)],
+        &idle,
+    );
+    assert_eq!(
+        f[0].outcome,
+        Outcome::UnusedAtExpiry {
+            unused: 60_000,
+            percent: 60
+        }
+    );
 }
 
 #[test]
@@ -138,15 +165,29 @@ fn a_pace_that_varies_a_lot_gives_a_range() {
     // Days of 3,600 and of 720, by turns.
     let basis = UsageBasis {
         hours: (1..=168i64)
-            .map(|k| (now() - Duration::hours(k), if ((k - 1) / 24) % 2 == 0 { 150 } else { 30 }))
+            .map(|k| {
+                (
+                    now() - Duration::hours(k),
+                    if ((k - 1) / 24) % 2 == 0 { 150 } else { 30 },
+                )
+            })
             .collect(),
         since: Some(now() - Duration::days(60)),
     };
     let p = forecast::pace(&basis, now()).unwrap();
     let (lo, hi) = p.range.expect("a range");
     assert!(lo < p.per_day && p.per_day < hi);
-    let f = one(&[package("p", Source::Purchased, 50_000, 45_000, 60)], &basis);
-    let Outcome::RunsOut { at, earliest: Some(e), latest: Some(l), .. } = f[0].outcome else {
+    let f = one(
+        &[package("p", Source::Purchased, 50_000, 45_000, 60)],
+        &basis,
+    );
+    let Outcome::RunsOut {
+        at,
+        earliest: Some(e),
+        latest: Some(l),
+        ..
+    } = f[0].outcome
+    else {
         panic!("{:?}", f[0]);
     };
     assert!(e < at && at < l, "{e} < {at} < {l}");
@@ -217,7 +258,11 @@ enum Step {
 }
 
 fn ids() -> Vec<String> {
-    seed::demo(now()).resources.into_iter().map(|r| r.id).collect()
+    seed::demo(now())
+        .resources
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -243,16 +288,26 @@ fn assert_ledger_adds_up(l: &Ledger) {
         if let Some(id) = &e.resource_id {
             *by_package.entry(id).or_default() += e.amount;
             assert_ne!(e.pool, Pool::Postpaid);
-            assert_eq!(e.remaining_before.unwrap() - e.amount, e.remaining_after.unwrap());
+            assert_eq!(
+                e.remaining_before.unwrap() - e.amount,
+                e.remaining_after.unwrap()
+            );
         } else {
             assert_eq!(e.pool, Pool::Postpaid);
         }
-        let ev = by_event.entry((&e.tenant_id, &e.idempotency_key)).or_default();
+        let ev = by_event
+            .entry((&e.tenant_id, &e.idempotency_key))
+            .or_default();
         ev.0 += e.amount;
         ev.1 = e.event_amount;
     }
     for r in l.resources.iter().filter(|r| r.kind.is_package()) {
-        assert_eq!(by_package.get(r.id.as_str()).copied().unwrap_or(0), r.used, "{}", r.id);
+        assert_eq!(
+            by_package.get(r.id.as_str()).copied().unwrap_or(0),
+            r.used,
+            "{}",
+            r.id
+        );
     }
     for ((t, k), (sum, amount)) in by_event {
         if k != seed::OPENING_KEY {
@@ -306,9 +361,9 @@ fn metering_adds_ledger_lines_and_moves_the_forecast() {
         )
         .unwrap()
         .items[0]
-        .forecast
-        .clone()
-        .expect("a forecast")
+            .forecast
+            .clone()
+            .expect("a forecast")
     };
     let before = list(&mut l);
     l.report_usage(
@@ -337,11 +392,20 @@ fn metering_adds_ledger_lines_and_moves_the_forecast() {
     )
     .unwrap();
     let e = &page.items[0];
-    assert_eq!((e.idempotency_key.as_str(), e.amount, e.pool), ("burst", 700, Pool::FreeTrial));
-    assert_eq!(e.remaining_before.unwrap() - 700, e.remaining_after.unwrap());
+    assert_eq!(
+        (e.idempotency_key.as_str(), e.amount, e.pool),
+        ("burst", 700, Pool::FreeTrial)
+    );
+    assert_eq!(
+        e.remaining_before.unwrap() - 700,
+        e.remaining_after.unwrap()
+    );
     // The summary names it, and the notice fired once.
     let sum = l.summary(seed::users::ACME_MAIN, now()).unwrap();
-    assert!(sum.running_out.iter().any(|r| r.resource.id == "res-search-trial"));
+    assert!(sum
+        .running_out
+        .iter()
+        .any(|r| r.resource.id == "res-search-trial"));
     let running: Vec<_> = l
         .notices
         .iter()
@@ -368,9 +432,15 @@ fn deductions_are_refused_for_another_tenants_package_and_bad_filters() {
         .unwrap()
         .id
         .clone();
-    let e = engine::deductions(&mut l, seed::users::ACME_MAIN, &q(Some(&globex_pkg), None)).unwrap_err();
+    let e = engine::deductions(&mut l, seed::users::ACME_MAIN, &q(Some(&globex_pkg), None))
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::ResourceNotFound);
-    let e = engine::deductions(&mut l, seed::users::ACME_MAIN, &q(None, Some(ResourceKind::ConcurrencyQuota))).unwrap_err();
+    let e = engine::deductions(
+        &mut l,
+        seed::users::ACME_MAIN,
+        &q(None, Some(ResourceKind::ConcurrencyQuota)),
+    )
+    .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidParameterValue);
     // A sub-account reads the account's ledger too (read-only).
     let page = engine::deductions(&mut l, seed::users::ACME_SUB, &q(None, None)).unwrap();

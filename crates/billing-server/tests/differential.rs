@@ -262,7 +262,11 @@ fn adds_up<S: Store>(s: &mut S, name: &str) -> Result<(), ApiError> {
         }
         for id in resource_ids() {
             if let Some(r) = s.resource(tenant, &id)?.filter(|r| r.kind.is_package()) {
-                assert_eq!(by_package.get(&id).copied().unwrap_or(0), r.used, "{name}: {id}");
+                assert_eq!(
+                    by_package.get(&id).copied().unwrap_or(0),
+                    r.used,
+                    "{name}: {id}"
+                );
             }
         }
         for (k, (sum, amount)) in by_event {

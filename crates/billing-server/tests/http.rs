@@ -780,7 +780,8 @@ async fn metering_is_written_to_the_ledger_and_moves_the_forecast() {
     let after = trial(&after)["Forecast"].clone();
     assert!(
         after["PerDay"].as_u64() > before["PerDay"].as_u64()
-            && after["Outcome"]["RunsOut"]["At"].as_str() < before["Outcome"]["RunsOut"]["At"].as_str(),
+            && after["Outcome"]["RunsOut"]["At"].as_str()
+                < before["Outcome"]["RunsOut"]["At"].as_str(),
         "{before} then {after}"
     );
     let (st, page) = main
@@ -806,11 +807,26 @@ async fn metering_is_written_to_the_ledger_and_moves_the_forecast() {
     assert_eq!(since["Response"]["Total"], 1, "{since}");
     // Bad filters are refused with a code, and change nothing.
     for (body, want) in [
-        (json!({ "Kind": "ConcurrencyQuota", "PageNumber": 1, "PageSize": 10 }), "InvalidParameterValue"),
-        (json!({ "PageNumber": 0, "PageSize": 10 }), "InvalidParameterValue"),
-        (json!({ "From": "2026-12-02T00:00:00Z", "Until": "2026-12-01T00:00:00Z", "PageNumber": 1, "PageSize": 10 }), "InvalidParameterValue"),
-        (json!({ "From": "yesterday", "PageNumber": 1, "PageSize": 10 }), "InvalidParameter"),
-        (json!({ "ResourceId": "res-gx-tok", "PageNumber": 1, "PageSize": 10 }), "ResourceNotFound"),
+        (
+            json!({ "Kind": "ConcurrencyQuota", "PageNumber": 1, "PageSize": 10 }),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({ "PageNumber": 0, "PageSize": 10 }),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({ "From": "2026-12-02T00:00:00Z", "Until": "2026-12-01T00:00:00Z", "PageNumber": 1, "PageSize": 10 }),
+            "InvalidParameterValue",
+        ),
+        (
+            json!({ "From": "yesterday", "PageNumber": 1, "PageSize": 10 }),
+            "InvalidParameter",
+        ),
+        (
+            json!({ "ResourceId": "res-gx-tok", "PageNumber": 1, "PageSize": 10 }),
+            "ResourceNotFound",
+        ),
     ] {
         let (st, v) = main.call("DescribeDeductions", body.clone()).await;
         assert_eq!(code(&v), Some(want), "{body}: {v}");
@@ -826,5 +842,8 @@ async fn metering_is_written_to_the_ledger_and_moves_the_forecast() {
         .cloned()
         .unwrap();
     assert_eq!(search["Forecast"], true);
-    assert!(search["PostpaidCentsPerDay"].as_i64().unwrap() > 0, "{search}");
+    assert!(
+        search["PostpaidCentsPerDay"].as_i64().unwrap() > 0,
+        "{search}"
+    );
 }

@@ -95,7 +95,10 @@ pub fn reach<S: Store>(
     let mut rounds = 0;
     loop {
         prefix = s.drawable(tenant, kind, need, now)?;
-        let held = prefix.iter().map(Resource::remaining).fold(0u64, u64::saturating_add);
+        let held = prefix
+            .iter()
+            .map(Resource::remaining)
+            .fold(0u64, u64::saturating_add);
         complete = held < need;
         let order: Vec<&Resource> = prefix.iter().collect();
         let (fates, end) = forecast::simulate(&order, fastest, now);
@@ -111,7 +114,9 @@ pub fn reach<S: Store>(
                 Fate::RunsOut(_) => 0,
             })
             .fold(0u64, u64::saturating_add);
-        need = need.saturating_mul(2).max(need.saturating_add(leaked).saturating_add(1));
+        need = need
+            .saturating_mul(2)
+            .max(need.saturating_add(leaked).saturating_add(1));
     }
     let order: Vec<&Resource> = prefix.iter().collect();
     let fs = forecast::forecasts(&order, pace, now);
@@ -175,7 +180,13 @@ fn soon<S: Store>(
     kind: ResourceKind,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Resource, DateTime<Utc>)>, ApiError> {
-    let reach = reach(s, tenant, kind, now + Duration::days(forecast::SOON_DAYS), now)?;
+    let reach = reach(
+        s,
+        tenant,
+        kind,
+        now + Duration::days(forecast::SOON_DAYS),
+        now,
+    )?;
     Ok(reach
         .packages
         .into_iter()

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use billing_rules::api::{ApiError, PostpaidChange};
-use billing_rules::model::Resource;
 use billing_rules::deduction::DeductionEntry;
 use billing_rules::forecast;
+use billing_rules::model::Resource;
 use billing_rules::notify::{NoticeRecord, OutboxMessage, UsageRecord};
 use billing_rules::reminders::{next_due, FiredKey};
 use billing_rules::status::status;

@@ -7,7 +7,10 @@ use super::sql::{DbError, Dialect, Sql};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_schema.sql")),
     (2, include_str!("../../migrations/0002_sessions.sql")),
-    (3, include_str!("../../migrations/0003_forecasts_and_deductions.sql")),
+    (
+        3,
+        include_str!("../../migrations/0003_forecasts_and_deductions.sql"),
+    ),
 ];
 
 /// The schema version this build needs.

@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 
 use billing_rules::api::{
-    ApiError, DeductionPage, DeductionsRequest, ErrorCode, ListResourcesRequest, NoticePage, NoticeView, NoticesRequest, OutboxPage,
-    OutboxRequest, PostpaidChange, ResourcePage, ResourceRow, SortKey, StatusCounts,
+    ApiError, DeductionPage, DeductionsRequest, ErrorCode, ListResourcesRequest, NoticePage,
+    NoticeView, NoticesRequest, OutboxPage, OutboxRequest, PostpaidChange, ResourcePage,
+    ResourceRow, SortKey, StatusCounts,
 };
 use billing_rules::deduction::DeductionEntry;
 use billing_rules::forecast::{self, UsageBasis};
@@ -693,7 +694,10 @@ impl Store for SqlStore<'_> {
         if let Some(u) = q.until {
             and("at <", ns(u).into(), &mut params);
         }
-        let total = self.count(&format!("SELECT COUNT(*) FROM deductions WHERE {filter}"), &params)?;
+        let total = self.count(
+            &format!("SELECT COUNT(*) FROM deductions WHERE {filter}"),
+            &params,
+        )?;
         let n = params.len();
         params.push((take as i64).into());
         params.push((skip as i64).into());
