@@ -243,3 +243,33 @@ fn the_csv_is_machine_readable_and_never_a_formula() {
         rows[1]
     );
 }
+
+#[wasm_bindgen_test]
+async fn the_usage_chart_splits_by_who_paid() {
+    let h = mount_as("/pay-as-you-go", users::ACME_MAIN, |store| {
+        store
+            .report_usage(&meter(ResourceKind::TokenPackage, 250_000, "split"))
+            .unwrap();
+    });
+    let split = get(&h.root, "button", "Split by who paid").await;
+    assert_eq!(
+        split.get_attribute("aria-pressed").as_deref(),
+        Some("false")
+    );
+    click(&split).await;
+    let legend = wait_for("the legend", || {
+        h.root.query_selector(".chart-legend").unwrap()
+    })
+    .await;
+    for name in ["Free trial", "Purchased", "Postpaid", "Before the ledger"] {
+        assert!(common::text(&legend).contains(name), "{name}");
+    }
+    // Today's bar: the trial paid the 250,000 metered now.
+    let table = h.root.query_selector(".chart-table").unwrap().unwrap();
+    let last = all(&table, "row").pop().unwrap();
+    assert!(
+        common::text(&last).contains("250,000"),
+        "{}",
+        common::text(&last)
+    );
+}

@@ -12,7 +12,9 @@ use leptos::prelude::*;
 use crate::api::Api;
 use crate::components::error_alert::ErrorAlert;
 use crate::format::{amount_short, instant, unit_name};
+use crate::pages::deductions::pool_label;
 use crate::state::{load_on_change, Session};
+use billing_rules::deduction::Pool;
 
 const W: f64 = 640.0;
 const H: f64 = 180.0;
@@ -26,6 +28,14 @@ fn label(x: i64, g: Granularity) -> String {
     match g {
         Granularity::Day => local.get(5..10).unwrap_or_default().to_string(),
         Granularity::Hour => local.get(11..16).unwrap_or_default().to_string(),
+    }
+}
+
+fn pool_class(p: Pool) -> &'static str {
+    match p {
+        Pool::FreeTrial => "bar bar--trial",
+        Pool::Purchased => "bar",
+        Pool::Postpaid => "bar bar--postpaid",
     }
 }
 
@@ -46,10 +56,12 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
     let kinds: Vec<ResourceKind> = tab.kinds();
     let kind = RwSignal::new(kinds[0]);
     let gran = RwSignal::new(Granularity::Day);
+    let split = RwSignal::new(false);
     let (data, error) = load_on_change(move || {
         let req = UsageHistoryRequest {
             kind: kind.get(),
             granularity: gran.get(),
+            by_pool: split.get(),
         };
         let api = api.clone();
         Some(async move { api.usage_history(&req).await })
@@ -73,21 +85,62 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
             };
             let n = h.points.len().max(1) as f64;
             let bw = (W - LEFT) / n;
+            // Each bar, stacked by who paid when split: the pools bottom up,
+            // then what was metered before the ledger began.
+            let segments = |i: usize, y: u64| -> Vec<(&'static str, String, u64)> {
+                if h.pools.is_empty() {
+                    return vec![("bar", String::new(), y)];
+                }
+                let mut out: Vec<(&'static str, String, u64)> = h
+                    .pools
+                    .iter()
+                    .map(|s| {
+                        let v = s.points.get(i).map_or(0, |p| p.y);
+                        (pool_class(s.pool), pool_label(s.pool, l).to_string(), v)
+                    })
+                    .collect();
+                let paid: u64 = out.iter().map(|s| s.2).sum();
+                out.push(("bar bar--before", td_string!(l, chart_unattributed).to_string(), y.saturating_sub(paid)));
+                out
+            };
             let bars = h
                 .points
                 .iter()
                 .enumerate()
-                .map(|(i, p)| {
-                    let bh = (p.y as f64 / max as f64) * (H - BOTTOM - 8.0);
+                .flat_map(|(i, p)| {
                     let x = LEFT + i as f64 * bw + 1.0;
-                    let y = H - BOTTOM - bh;
-                    view! {
-                        <rect class="bar" x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{:.1}", (bw - 2.0).max(1.0)) height=format!("{bh:.1}")>
-                            <title>{format!("{}: {}", label(p.x, g), grouped(p.y))}</title>
-                        </rect>
-                    }
+                    let mut base = H - BOTTOM;
+                    segments(i, p.y)
+                        .into_iter()
+                        .filter(|s| s.2 > 0 || h.pools.is_empty())
+                        .map(|(class, who, v)| {
+                            let bh = (v as f64 / max as f64) * (H - BOTTOM - 8.0);
+                            base -= bh;
+                            let tip = if who.is_empty() {
+                                format!("{}: {}", label(p.x, g), grouped(v))
+                            } else {
+                                format!("{}: {} {}", label(p.x, g), who, grouped(v))
+                            };
+                            view! {
+                                <rect class=class x=format!("{x:.1}") y=format!("{base:.1}") width=format!("{:.1}", (bw - 2.0).max(1.0)) height=format!("{bh:.1}")>
+                                    <title>{tip}</title>
+                                </rect>
+                            }
+                        })
+                        .collect::<Vec<_>>()
                 })
                 .collect_view();
+            let legend = (!h.pools.is_empty()).then(|| {
+                let mut items: Vec<(&'static str, String)> = h.pools.iter().map(|s| (pool_class(s.pool), pool_label(s.pool, l).to_string())).collect();
+                items.push(("bar bar--before", td_string!(l, chart_unattributed).to_string()));
+                view! {
+                    <ul class="chart-legend">
+                        {items.into_iter().map(|(class, name)| view! {
+                            <li><svg viewBox="0 0 10 10" width="10" height="10" aria-hidden="true"><rect class=class width="10" height="10"></rect></svg>" "{name}</li>
+                        }).collect_view()}
+                    </ul>
+                }
+            });
             let ticks = [0usize, h.points.len() / 2, h.points.len().saturating_sub(1)]
                 .into_iter()
                 .filter_map(|i| h.points.get(i).map(|p| (i, p.x)))
@@ -95,10 +148,23 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
                     view! { <text class="axis-label" x=format!("{:.1}", LEFT + i as f64 * bw + bw / 2.0) y=format!("{:.1}", H - 6.0) text-anchor="middle">{label(x, g)}</text> }
                 })
                 .collect_view();
+            let pool_heads = h
+                .pools
+                .iter()
+                .map(|s| view! { <th scope="col">{pool_label(s.pool, l)}</th> })
+                .collect_view();
             let rows = h
                 .points
                 .iter()
-                .map(|p| view! { <tr><td>{label(p.x, g)}</td><td>{grouped(p.y)}</td></tr> })
+                .enumerate()
+                .map(|(i, p)| {
+                    let parts = h
+                        .pools
+                        .iter()
+                        .map(|s| view! { <td>{grouped(s.points.get(i).map_or(0, |q| q.y))}</td> })
+                        .collect_view();
+                    view! { <tr><td>{label(p.x, g)}</td><td>{grouped(p.y)}</td>{parts}</tr> }
+                })
                 .collect_view();
             let zone = crate::format::zone_label(crate::format::offset_at(crate::clock::browser_now()));
             let aria = td_string!(l, chart_aria, title = title.clone(), summary = summary.clone()).to_string();
@@ -113,12 +179,13 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
                         {bars}
                         {ticks}
                     </svg>
+                    {legend}
                     <figcaption>{caption}</figcaption>
                     <details>
                         <summary>{td_string!(l, show_table)}</summary>
                         <table class="chart-table">
                             <caption>{title.clone()}</caption>
-                            <thead><tr><th scope="col">{if g == Granularity::Day { td_string!(l, col_day) } else { td_string!(l, col_hour) }}</th><th scope="col">{unit}</th></tr></thead>
+                            <thead><tr><th scope="col">{if g == Granularity::Day { td_string!(l, col_day) } else { td_string!(l, col_hour) }}</th><th scope="col">{unit}</th>{pool_heads}</tr></thead>
                             <tbody>{rows}</tbody>
                         </table>
                     </details>
@@ -147,6 +214,11 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
                     <button type="button" class="filter" aria-pressed=move || if gran.get() == Granularity::Day { "true" } else { "false" } on:click=move |_| gran.set(Granularity::Day)>{td_string!(l, daily)}</button>
                     <button type="button" class="filter" aria-pressed=move || if gran.get() == Granularity::Hour { "true" } else { "false" } on:click=move |_| gran.set(Granularity::Hour)>{td_string!(l, hourly)}</button>
                 </div>
+                <Show when=move || kind.get().is_package()>
+                    <button type="button" class="filter" aria-pressed=move || if split.get() { "true" } else { "false" } on:click=move |_| split.update(|s| *s = !*s)>
+                        {td_string!(l, chart_by_pool)}
+                    </button>
+                </Show>
             </div>
             {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, history_load_failed) error=e/> })}
             {chart}

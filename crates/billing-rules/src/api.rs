@@ -650,6 +650,9 @@ pub struct UsageHistoryRequest {
     #[cfg_attr(feature = "openapi", schema(schema_with = shapes::metered_kind))]
     pub kind: ResourceKind,
     pub granularity: crate::notify::Granularity,
+    /// Also split each bucket by the pool that paid (usage-based kinds).
+    #[serde(default)]
+    pub by_pool: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -658,6 +661,20 @@ pub struct UsageHistoryRequest {
 pub struct UsageHistory {
     pub kind: ResourceKind,
     pub granularity: crate::notify::Granularity,
+    pub points: Vec<crate::notify::Point>,
+    /// With `ByPool`: per pool, what it paid in each bucket (the same
+    /// buckets as `Points`). What `Points` holds beyond their sum was
+    /// metered before the deduction ledger began.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<PoolSeries>,
+}
+
+/// What one pool paid per bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct PoolSeries {
+    pub pool: crate::deduction::Pool,
     pub points: Vec<crate::notify::Point>,
 }
 

@@ -254,6 +254,7 @@ fn history_buckets_by_day_and_hour() {
             &UsageHistoryRequest {
                 kind: ResourceKind::TokenPackage,
                 granularity: Granularity::Day,
+                by_pool: false,
             },
             t0(),
         )
@@ -267,6 +268,7 @@ fn history_buckets_by_day_and_hour() {
             &UsageHistoryRequest {
                 kind: ResourceKind::ConcurrencyQuota,
                 granularity: Granularity::Hour,
+                by_pool: false,
             },
             t0(),
         )

@@ -88,8 +88,9 @@ fn body(action: Action) -> BoxedStrategy<Value> {
         Action::DescribeUsageHistory => (
             prop::sample::select(vec!["TokenPackage", "SearchPackage", "ConcurrencyQuota"]),
             prop::sample::select(vec!["Day", "Hour"]),
+            any::<bool>(),
         )
-            .prop_map(|(k, g)| json!({"Kind": k, "Granularity": g}))
+            .prop_map(|(k, g, p)| json!({"Kind": k, "Granularity": g, "ByPool": p}))
             .boxed(),
         Action::DescribeDeductions => (
             prop::sample::select(vec![None, Some("res-tok-trial"), Some("res-search-trial"), Some("res-none")]),

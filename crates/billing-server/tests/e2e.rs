@@ -298,10 +298,17 @@ async fn metering_moves_the_forecast_and_adds_a_ledger_line_live() {
     wait_css(&c, ".live").await;
     let trial = "//tr[contains(., 'Model token trial package')]//*[@data-forecast]";
     let before = wait_xpath(&c, trial).await.text().await.unwrap();
-    assert!(before.starts_with("At the last 7 days' pace: runs out around "), "{before}");
+    assert!(
+        before.starts_with("At the last 7 days' pace: runs out around "),
+        "{before}"
+    );
     // The attention area names the package the seeded pace runs out within the week.
     let line = wait_css(&c, "[data-banner=running-out][role=status]").await;
-    assert!(line.text().await.unwrap().contains("“Search trial package”"));
+    assert!(line
+        .text()
+        .await
+        .unwrap()
+        .contains("“Search trial package”"));
 
     // 400,000 tokens metered now: the trial's forecast moves, no reload.
     let (st, _) = server
@@ -309,22 +316,24 @@ async fn metering_moves_the_forecast_and_adds_a_ledger_line_live() {
         .operator(json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 400000, "IdempotencyKey": "e2e-forecast" }))
         .await;
     assert_eq!(st, 200);
-    wait_xpath(
-        &c,
-        &format!("{trial}[not(contains(., \"{before}\"))]"),
-    )
-    .await;
+    wait_xpath(&c, &format!("{trial}[not(contains(., \"{before}\"))]")).await;
 
     // Its deductions: the line with the event's key, and the next one arrives live.
-    wait_css(&c, "a[aria-label='Deductions of “Model token trial package”']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    wait_css(
+        &c,
+        "a[aria-label='Deductions of “Model token trial package”']",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     wait_text(&c, "e2e-forecast").await;
     let row = wait_xpath(&c, "//tr[contains(., 'e2e-forecast')]").await;
     let text = row.text().await.unwrap();
-    assert!(text.contains("Free trial") && text.contains("600,000 → 200,000"), "{text}");
+    assert!(
+        text.contains("Free trial") && text.contains("600,000 → 200,000"),
+        "{text}"
+    );
     let (st, _) = server
         .client()
         .operator(json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 1000, "IdempotencyKey": "e2e-ledger-live" }))
@@ -495,7 +504,9 @@ async fn no_wcag_a_or_aa_violations_on_any_screen_both_languages_light_and_dark(
         .unwrap();
         wait_css(&c, ".perm-table").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} user permissions")).await);
-        c.goto(&format!("{}/deductions", server.base)).await.unwrap();
+        c.goto(&format!("{}/deductions", server.base))
+            .await
+            .unwrap();
         wait_css(&c, ".deductions tbody tr td").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} deductions")).await);
         c.close().await.unwrap();

@@ -5,7 +5,7 @@ use crate::api::*;
 use crate::expiry::{badge, ExpiryBadge, DAY_SECS};
 use crate::knowledge::{KnowledgeItemKind, KnowledgeState};
 use crate::model::ResourceKind;
-use crate::notify::{self, Granularity};
+use crate::notify::{self, Granularity, UsageRecord};
 use crate::query;
 use crate::status::{status, Status};
 use crate::store::Store;
@@ -211,9 +211,43 @@ pub fn usage_history<S: Store>(
     let last = now.duration_trunc(step).unwrap_or(now);
     let from = last - step * (count - 1);
     let records = s.usage_records(&user.tenant_id, req.kind, from, last + step)?;
+    let points = notify::history(&records, &user.tenant_id, req.kind, req.granularity, now);
+    let pools = if req.by_pool && req.kind.is_package() {
+        let q = DeductionsRequest {
+            resource_id: None,
+            kind: Some(req.kind),
+            from: Some(from),
+            until: Some(last + step),
+            page_number: 1,
+            page_size: 100,
+        };
+        let lines = s.deductions(&user.tenant_id, &q, 0, usize::MAX)?.items;
+        crate::deduction::Pool::ALL
+            .into_iter()
+            .map(|pool| {
+                let paid: Vec<UsageRecord> = lines
+                    .iter()
+                    .filter(|e| e.pool == pool && e.idempotency_key != crate::seed::OPENING_KEY)
+                    .map(|e| UsageRecord {
+                        tenant_id: e.tenant_id.clone(),
+                        kind: e.kind,
+                        amount: e.amount,
+                        at: e.at,
+                    })
+                    .collect();
+                PoolSeries {
+                    pool,
+                    points: notify::history(&paid, &user.tenant_id, req.kind, req.granularity, now),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(UsageHistory {
         kind: req.kind,
         granularity: req.granularity,
-        points: notify::history(&records, &user.tenant_id, req.kind, req.granularity, now),
+        points,
+        pools,
     })
 }
