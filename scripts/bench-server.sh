@@ -84,6 +84,7 @@ run_backend() { # $1 name, $2 database, $3 replicas
   local name=$1 db=$2 replicas=$3
   step "[$name] dataset: $BIG resources in t-acme + $TENANTS tenants x $PER"
   target/server/examples/bench_db "$db" "$TENANTS" "$PER" "$BIG" | sed 's/^/    /'
+  target/server/examples/bench_forecasts "$db" | sed 's/^/    /'
 
   local start pid
   start=$(date +%s%N)

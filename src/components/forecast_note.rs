@@ -65,6 +65,9 @@ pub fn forecast_text(f: &Forecast, unit: Unit, l: Locale) -> String {
         )
         .to_string(),
         Outcome::NotEnoughHistory { .. } => td_string!(l, fc_no_history).to_string(),
+        Outcome::NotReachedBefore { at } => {
+            td_string!(l, fc_not_reached, basis, date = day(*at)).to_string()
+        }
     }
 }
 

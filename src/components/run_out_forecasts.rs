@@ -21,8 +21,8 @@ pub fn kind_forecast_text(f: &KindForecast, now: DateTime<Utc>, l: Locale) -> St
     if f.per_day == 0 {
         return td_string!(l, pp_fc_idle, kind).to_string();
     }
-    if f.beyond_horizon {
-        return td_string!(l, pp_fc_beyond, kind, pace).to_string();
+    if let Some(t) = f.lasts_beyond {
+        return td_string!(l, pp_fc_beyond, kind, date = day(t), pace).to_string();
     }
     match f.packages_until {
         Some(t) if t > now => {

@@ -490,9 +490,10 @@ pub struct KindForecast {
     /// is left now, or at a zero pace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packages_until: Option<DateTime<Utc>>,
-    /// Whether the packages, together, last beyond a year at this pace
-    /// (the forecast looks no further).
-    pub beyond_horizon: bool,
+    /// The packages, together, last beyond this instant (the forecast
+    /// looks no further than a year, or 64 packages, ahead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lasts_beyond: Option<DateTime<Utc>>,
     /// Postpaid's cost per day at this pace, in cents (demo prices; see
     /// the README).
     pub postpaid_cents_per_day: i64,

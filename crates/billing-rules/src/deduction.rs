@@ -45,11 +45,13 @@ pub fn draw_order(
         .iter()
         .filter(|r| r.kind == kind && is_drawable(r, now))
         .collect();
-    v.sort_by(|a, b| {
-        let trial = |r: &Resource| r.source != Source::FreeTrial;
-        (trial(a), a.expires_at, &a.id).cmp(&(trial(b), b.expires_at, &b.id))
-    });
+    v.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     v
+}
+
+/// A package's place in the deduction order (compare to sort).
+pub fn order_key(r: &Resource) -> (bool, DateTime<Utc>, &str) {
+    (r.source != Source::FreeTrial, r.expires_at, r.id.as_str())
 }
 
 /// Plan the deduction of `amount` units of `kind`. Nothing is changed; apply

@@ -21,14 +21,17 @@ pub const SOON_DAYS: i64 = 7;
 /// share of its mean: the forecast is then a range.
 pub const VARIATION_FOR_RANGE: f64 = 0.5;
 
-/// A tenant's usage of one kind as the forecast needs it: per UTC hour
-/// over the pace window, and when that usage began.
+/// A tenant's usage of one kind as the forecast needs it: over the pace
+/// window, by hour or in coarser buckets, and when that usage began.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UsageBasis {
-    /// (start of the hour, units used in it), any order; hours without
-    /// usage may be absent.
+    /// (bucket start, units used in it), any order, from
+    /// [`window_start`] on; buckets without usage may be absent. A bucket
+    /// is an hour, or a whole 24-hour block counted back from the current
+    /// hour ([`block_start`]): a store may sum the hours of a block.
     pub hours: Vec<(DateTime<Utc>, u64)>,
-    /// The first usage of the kind ever recorded.
+    /// The first usage of the kind ever recorded (a store may give the
+    /// start of its hour).
     pub since: Option<DateTime<Utc>>,
 }
 
@@ -37,6 +40,18 @@ pub struct UsageBasis {
 /// long to within the hour, whatever the time of day.
 pub fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
     hour_of(now) - Duration::days(PACE_WINDOW_DAYS)
+}
+
+/// The 24-hour block an hour before the current one belongs to, counted
+/// back from the current hour (block 0 ends where the current hour
+/// begins): its start. The current hour is its own bucket.
+pub fn block_start(hour: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let cur = hour_of(now);
+    if hour >= cur {
+        return hour;
+    }
+    let back = (cur - hour).num_hours() - 1;
+    cur - Duration::hours((back / 24 + 1) * 24)
 }
 
 /// The start of the UTC hour holding `t`.
@@ -76,7 +91,9 @@ pub fn pace(basis: &UsageBasis, now: DateTime<Utc>) -> Result<Pace, NoPace> {
     }
     let start = window_start(now).max(hour_of(since));
     let secs = (now - start).num_seconds().max(1) as f64;
-    let in_window = |h: &DateTime<Utc>| *h >= start && *h <= now;
+    // Nothing was used before `since`: every bucket from the window's
+    // start on counts.
+    let in_window = |h: &DateTime<Utc>| *h >= window_start(now) && *h <= now;
     let total: u64 = basis
         .hours
         .iter()
@@ -122,6 +139,51 @@ pub enum Fate {
     Unused(u64),
 }
 
+/// Usage going on at a constant pace through packages in deduction order,
+/// one package at a time: each is drawn from where the one before it ended
+/// (drained, or expired).
+#[derive(Debug, Clone, Copy)]
+pub struct Sim {
+    /// Where usage has got to: when the last package stepped through was
+    /// drained or expired.
+    pub t: DateTime<Utc>,
+    per_sec: f64,
+}
+
+impl Sim {
+    pub fn new(per_day: f64, now: DateTime<Utc>) -> Sim {
+        Sim {
+            t: now,
+            per_sec: per_day / DAY_SECS as f64,
+        }
+    }
+
+    /// Whether usage moves at all (a zero pace reaches nothing).
+    pub fn moving(&self) -> bool {
+        self.per_sec > 0.0
+    }
+
+    /// Draw the next package of the order.
+    pub fn step(&mut self, r: &Resource) -> Fate {
+        let left = r.remaining();
+        if r.expires_at <= self.t || !self.moving() {
+            return Fate::Unused(left);
+        }
+        let start = self.t.max(r.effective_at);
+        let drain =
+            Duration::milliseconds(((left as f64 / self.per_sec) * 1000.0).min(1e15) as i64);
+        if start + drain < r.expires_at {
+            self.t = start + drain;
+            Fate::RunsOut(self.t)
+        } else {
+            let drawn =
+                (self.per_sec * (r.expires_at - start).num_milliseconds() as f64 / 1000.0) as u64;
+            self.t = r.expires_at;
+            Fate::Unused(left.saturating_sub(drawn))
+        }
+    }
+}
+
 /// What becomes of each package of `order` (drawable packages of one kind,
 /// in deduction order) if usage goes on at `per_day` from `now`, and the
 /// instant the last of them is drained or expired (None when usage never
@@ -131,28 +193,9 @@ pub fn simulate(
     per_day: f64,
     now: DateTime<Utc>,
 ) -> (Vec<Fate>, Option<DateTime<Utc>>) {
-    let per_sec = per_day / DAY_SECS as f64;
-    let mut t = now;
-    let mut fates = Vec::with_capacity(order.len());
-    for r in order {
-        let left = r.remaining();
-        if r.expires_at <= t || per_sec <= 0.0 {
-            fates.push(Fate::Unused(left));
-            continue;
-        }
-        let start = t.max(r.effective_at);
-        let drain = Duration::milliseconds(((left as f64 / per_sec) * 1000.0).min(1e15) as i64);
-        if start + drain < r.expires_at {
-            t = start + drain;
-            fates.push(Fate::RunsOut(t));
-        } else {
-            let drawn =
-                (per_sec * (r.expires_at - start).num_milliseconds() as f64 / 1000.0) as u64;
-            fates.push(Fate::Unused(left.saturating_sub(drawn)));
-            t = r.expires_at;
-        }
-    }
-    (fates, (per_sec > 0.0).then_some(t))
+    let mut sim = Sim::new(per_day, now);
+    let fates = order.iter().map(|r| sim.step(r)).collect();
+    (fates, sim.moving().then_some(sim.t))
 }
 
 /// A package's forecast, as the console shows it.
@@ -187,6 +230,9 @@ pub enum Outcome {
     UnusedAtExpiry { unused: u64, percent: u8 },
     /// Under 24 hours of usage history: no forecast.
     NotEnoughHistory { hours: u32 },
+    /// So many packages are drawn before this one that the forecast
+    /// stopped looking: usage does not reach it before `at`.
+    NotReachedBefore { at: DateTime<Utc> },
 }
 
 impl Forecast {

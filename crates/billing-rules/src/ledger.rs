@@ -154,6 +154,25 @@ impl Store for Ledger {
         Ok(out)
     }
 
+    fn drawable_page(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        after: Option<&Resource>,
+        alive_at: DateTime<Utc>,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Resource>> {
+        let mine: Vec<Resource> = self.tenant_resources(tenant).cloned().collect();
+        Ok(deduction::draw_order(&mine, kind, now)
+            .into_iter()
+            .filter(|r| after.is_none_or(|a| deduction::order_key(r) > deduction::order_key(a)))
+            .filter(|r| r.expires_at >= alive_at)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
     fn knowledge_capacity(
         &mut self,
         tenant: &str,
@@ -254,30 +273,37 @@ impl Store for Ledger {
         Ok(())
     }
 
-    fn usage_basis(
+    fn usage_bases(
         &mut self,
         tenant: &str,
-        kind: ResourceKind,
+        kinds: &[ResourceKind],
         now: DateTime<Utc>,
-    ) -> StoreResult<UsageBasis> {
+    ) -> StoreResult<Vec<UsageBasis>> {
         let from = forecast::window_start(now);
-        let mut hours: BTreeMap<DateTime<Utc>, u64> = BTreeMap::new();
-        let mut since: Option<DateTime<Utc>> = None;
-        for r in self
-            .usage_records
+        Ok(kinds
             .iter()
-            .filter(|r| r.tenant_id == tenant && r.kind == kind)
-        {
-            since = Some(since.map_or(r.at, |s| s.min(r.at)));
-            if r.at >= from {
-                let d = hours.entry(forecast::hour_of(r.at)).or_default();
-                *d = d.saturating_add(r.amount);
-            }
-        }
-        Ok(UsageBasis {
-            hours: hours.into_iter().collect(),
-            since,
-        })
+            .map(|kind| {
+                let mut hours: BTreeMap<DateTime<Utc>, u64> = BTreeMap::new();
+                let mut since: Option<DateTime<Utc>> = None;
+                for r in self
+                    .usage_records
+                    .iter()
+                    .filter(|r| r.tenant_id == tenant && r.kind == *kind)
+                {
+                    // To the hour, as a store keeping hourly sums knows it.
+                    let h = forecast::hour_of(r.at);
+                    since = Some(since.map_or(h, |s| s.min(h)));
+                    if r.at >= from {
+                        let d = hours.entry(h).or_default();
+                        *d = d.saturating_add(r.amount);
+                    }
+                }
+                UsageBasis {
+                    hours: hours.into_iter().collect(),
+                    since,
+                }
+            })
+            .collect())
     }
 
     fn add_deductions(&mut self, entries: &[DeductionEntry]) -> StoreResult<()> {

@@ -108,6 +108,20 @@ pub trait Store {
         need: u64,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<Resource>>;
+    /// Up to `limit` drawable packages of `kind` at `now`, in deduction
+    /// order, after `after` (a package of that order; None: from the
+    /// start), skipping those that expire before `alive_at`: usage that has
+    /// got to `alive_at` can no longer reach them. For walking the order a
+    /// page at a time (forecasts), never reading it whole.
+    fn drawable_page(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        after: Option<&Resource>,
+        alive_at: DateTime<Utc>,
+        limit: usize,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Resource>>;
     /// Knowledge capacity resources available at `now`.
     fn knowledge_capacity(
         &mut self,
@@ -159,15 +173,15 @@ pub trait Store {
         until: DateTime<Utc>,
     ) -> StoreResult<Vec<UsageRecord>>;
 
-    /// The tenant's usage of `kind` by UTC hour over the pace window at
-    /// `now` ([`crate::forecast::window_start`] onward), and when its usage
-    /// of the kind began.
-    fn usage_basis(
+    /// The tenant's usage of each of `kinds` (in that order) by UTC hour
+    /// over the pace window at `now` ([`crate::forecast::window_start`]
+    /// onward), and the hour its usage of the kind began.
+    fn usage_bases(
         &mut self,
         tenant: &str,
-        kind: ResourceKind,
+        kinds: &[ResourceKind],
         now: DateTime<Utc>,
-    ) -> StoreResult<UsageBasis>;
+    ) -> StoreResult<Vec<UsageBasis>>;
 
     // The deduction ledger.
     fn add_deductions(&mut self, entries: &[DeductionEntry]) -> StoreResult<()>;

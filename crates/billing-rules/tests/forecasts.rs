@@ -447,3 +447,52 @@ fn deductions_are_refused_for_another_tenants_package_and_bad_filters() {
     assert!(page.total > 0);
     assert!(page.items.iter().all(|e| e.tenant_id == seed::ACME));
 }
+
+#[test]
+fn a_walk_through_very_many_packages_stops_and_says_so() {
+    // 80 big search packages expiring an hour apart: at the seeded pace
+    // each expires nearly unused, and usage flows on to the next. The walk
+    // stops after 64 and says no more than "not reached before".
+    let mut l = seed::demo(now());
+    for i in 0..80 {
+        let mut r = package(
+            &format!("res-many-{i:02}"),
+            Source::Purchased,
+            1_000_000,
+            0,
+            40,
+        );
+        r.tenant_id = seed::ACME.into();
+        r.kind = ResourceKind::SearchPackage;
+        r.expires_at = now() + Duration::days(40) + Duration::hours(i);
+        l.resources.push(r);
+    }
+    let forecast = |l: &mut Ledger, id: &str| {
+        l.list_resources(
+            seed::users::ACME_MAIN,
+            &ListResourcesRequest {
+                tab: Tab::PayAsYouGo,
+                status: None,
+                search: id.into(),
+                sort: SortKey::ExpiresAsc,
+                page_number: 1,
+                page_size: 10,
+            },
+            now(),
+        )
+        .unwrap()
+        .items[0]
+            .forecast
+            .clone()
+            .unwrap()
+            .outcome
+    };
+    assert!(matches!(
+        forecast(&mut l, "res-many-10"),
+        Outcome::UnusedAtExpiry { .. }
+    ));
+    let Outcome::NotReachedBefore { at } = forecast(&mut l, "res-many-79") else {
+        panic!("{:?}", forecast(&mut l, "res-many-79"));
+    };
+    assert!(at > now() + Duration::days(40), "{at}");
+}

@@ -225,7 +225,7 @@ proptest! {
         for (name, db) in &dbs {
             db.read(|s| adds_up(s, name)).unwrap();
         }
-        adds_up(&mut mem, "memory");
+        adds_up(&mut mem, "memory").unwrap();
     }
 }
 

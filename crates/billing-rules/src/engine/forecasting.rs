@@ -1,5 +1,5 @@
 //! Run-out forecasts over a store: the pace from the tenant's usage by
-//! day, the packages usage reaches by a horizon (a prefix of the
+//! hour, the packages usage reaches by a horizon (a prefix of the
 //! deduction order, never the whole of a big tenant's packages), and the
 //! once-only notice for a package that runs out within a week.
 
@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::account;
 use crate::api::*;
-use crate::forecast::{self, Fate, Forecast, NoPace, Outcome, Pace};
+use crate::forecast::{self, Forecast, NoPace, Outcome, Pace, Sim};
 use crate::model::{Resource, ResourceKind};
 use crate::notify::NoticeRecord;
 use crate::reminders::{FiredKey, Notice, Threshold};
@@ -20,6 +20,9 @@ pub fn forecast_kinds() -> impl Iterator<Item = ResourceKind> {
     ResourceKind::ALL.into_iter().filter(|k| k.is_package())
 }
 
+/// A kind and its pace (or why it has none).
+pub type KindPace = (ResourceKind, Result<Pace, NoPace>);
+
 /// What usage of one kind reaches by a horizon at the recent pace.
 pub struct Reach {
     pub pace: Result<Pace, NoPace>,
@@ -31,11 +34,18 @@ pub struct Reach {
     pub end: Option<DateTime<Utc>>,
     /// Whether `packages` are all the drawable packages of the kind.
     pub complete: bool,
+    /// Where usage gets to at the fastest plausible pace after `packages`:
+    /// packages after them are not reached before this instant.
+    pub reached: DateTime<Utc>,
+    /// Whether the walk stopped at [`MAX_WALK`] packages, short of the
+    /// horizon.
+    pub cut: bool,
 }
 
 impl Reach {
-    /// The forecast for a drawable package of the kind: its own, or, past
-    /// the packages usage reaches by the horizon, "unused at expiry".
+    /// The forecast for a drawable package of the kind: its own; past the
+    /// packages usage reaches by the horizon, "unused at expiry"; past a
+    /// walk cut short, "not reached before" where it stopped.
     pub fn forecast_of(&self, r: &Resource) -> Forecast {
         if let Some((_, f)) = self.packages.iter().find(|(p, _)| p.id == r.id) {
             return f.clone();
@@ -44,9 +54,13 @@ impl Reach {
             Ok(p) => (
                 p.per_day.round() as u64,
                 p.basis_hours,
-                Outcome::UnusedAtExpiry {
-                    unused: r.remaining(),
-                    percent: forecast::percent_of(r.remaining(), r.total),
+                if self.cut && r.expires_at > self.reached {
+                    Outcome::NotReachedBefore { at: self.reached }
+                } else {
+                    Outcome::UnusedAtExpiry {
+                        unused: r.remaining(),
+                        percent: forecast::percent_of(r.remaining(), r.total),
+                    }
                 },
             ),
             Err(NoPace::NotEnoughHistory { hours }) => {
@@ -61,62 +75,64 @@ impl Reach {
     }
 }
 
-/// Units used in `span` at `per_day`, rounded up.
-fn units(per_day: f64, span: Duration) -> u64 {
-    let days = span.num_seconds().max(0) as f64 / crate::expiry::DAY_SECS as f64;
-    (per_day * days).ceil().min(u64::MAX as f64) as u64
-}
+/// Packages read from the order at first, then four times as many each
+/// time (most walks end at the first package).
+const FIRST_PAGE: usize = 1;
+/// The most packages one forecast walks through: a tenant with thousands
+/// of packages that all expire before they are used up gets "not reached
+/// before" for the rest, rather than a request that reads them all.
+pub const MAX_WALK: usize = 64;
 
 /// The packages of `kind` that usage reaches by `horizon`, with their
-/// forecasts. Reads the pace basis and the shortest prefix of the order
-/// that can hold the usage until then (more only when packages of the
-/// prefix expire with quota left).
+/// forecasts. Reads the pace basis, then walks the deduction order a page
+/// at a time, only as far as usage gets by the horizon at the fastest
+/// plausible pace, skipping packages that expire before usage reaches
+/// them: the cost follows the packages usage reaches, not the tenant's.
 pub fn reach<S: Store>(
     s: &mut S,
     tenant: &str,
-    kind: ResourceKind,
+    (kind, pace): KindPace,
     horizon: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Reach, ApiError> {
-    let pace = forecast::pace(&s.usage_basis(tenant, kind, now)?, now);
     let Ok(p) = pace else {
         return Ok(Reach {
             pace,
             packages: Vec::new(),
             end: None,
             complete: false,
+            reached: now,
+            cut: false,
         });
     };
-    // The fastest plausible pace reaches furthest.
-    let fastest = p.range.map_or(p.per_day, |(_, hi)| hi);
-    let mut need = units(fastest, horizon - now);
-    let mut prefix;
-    let mut complete;
-    let mut rounds = 0;
-    loop {
-        prefix = s.drawable(tenant, kind, need, now)?;
-        let held = prefix
-            .iter()
-            .map(Resource::remaining)
-            .fold(0u64, u64::saturating_add);
-        complete = held < need;
-        let order: Vec<&Resource> = prefix.iter().collect();
-        let (fates, end) = forecast::simulate(&order, fastest, now);
-        rounds += 1;
-        if complete || end.is_none_or(|e| e >= horizon) || rounds >= 12 {
-            break;
+    // The fastest plausible pace reaches furthest into the order (and every
+    // slower one is, package by package, later).
+    let mut fast = Sim::new(p.range.map_or(p.per_day, |(_, hi)| hi), now);
+    let mut prefix: Vec<Resource> = Vec::new();
+    let mut complete = false;
+    let mut cut = false;
+    if fast.moving() {
+        let mut size = FIRST_PAGE;
+        'walk: loop {
+            let page = s.drawable_page(tenant, kind, prefix.last(), fast.t, size, now)?;
+            let last_page = page.len() < size;
+            for r in page {
+                fast.step(&r);
+                prefix.push(r);
+                if fast.t >= horizon {
+                    break 'walk;
+                }
+            }
+            if last_page {
+                complete = true;
+                break;
+            }
+            if prefix.len() >= MAX_WALK {
+                cut = true;
+                break;
+            }
+            size = (size * 4).min(MAX_WALK - prefix.len());
         }
-        // Some of the prefix expires unused: usage reaches further.
-        let leaked = fates
-            .iter()
-            .map(|f| match f {
-                Fate::Unused(n) => *n,
-                Fate::RunsOut(_) => 0,
-            })
-            .fold(0u64, u64::saturating_add);
-        need = need
-            .saturating_mul(2)
-            .max(need.saturating_add(leaked).saturating_add(1));
     }
     let order: Vec<&Resource> = prefix.iter().collect();
     let fs = forecast::forecasts(&order, pace, now);
@@ -126,7 +142,32 @@ pub fn reach<S: Store>(
         packages: prefix.into_iter().zip(fs).collect(),
         end,
         complete,
+        reached: fast.t,
+        cut,
     })
+}
+
+/// The pace of each of `kinds` at `now` (one read for all of them).
+pub fn paces<S: Store>(
+    s: &mut S,
+    tenant: &str,
+    kinds: &[ResourceKind],
+    now: DateTime<Utc>,
+) -> Result<Vec<KindPace>, ApiError> {
+    let bases = s.usage_bases(tenant, kinds, now)?;
+    Ok(kinds
+        .iter()
+        .zip(&bases)
+        .map(|(k, b)| (*k, forecast::pace(b, now)))
+        .collect())
+}
+
+fn all_paces<S: Store>(
+    s: &mut S,
+    tenant: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<KindPace>, ApiError> {
+    paces(s, tenant, &forecast_kinds().collect::<Vec<_>>(), now)
 }
 
 /// Forecasts for the rows of a list page: one reach per kind on the page,
@@ -147,8 +188,13 @@ pub fn forecast_rows<S: Store>(
     }
     let mut kinds: Vec<_> = horizons.into_iter().collect();
     kinds.sort();
-    for (kind, horizon) in kinds {
-        let reach = reach(s, tenant, kind, horizon, now)?;
+    let which: Vec<ResourceKind> = kinds.iter().map(|(k, _)| *k).collect();
+    if which.is_empty() {
+        return Ok(());
+    }
+    let paces = paces(s, tenant, &which, now)?;
+    for ((kind, horizon), pace) in kinds.into_iter().zip(paces) {
+        let reach = reach(s, tenant, pace, horizon, now)?;
         for row in rows.iter_mut() {
             let r = &row.resource;
             if r.kind == kind && is_drawable(r, now) {
@@ -167,8 +213,8 @@ pub fn running_out<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<Vec<(Resource, DateTime<Utc>)>, ApiError> {
     let mut out = Vec::new();
-    for kind in forecast_kinds() {
-        out.extend(soon(s, tenant, kind, now)?);
+    for pace in all_paces(s, tenant, now)? {
+        out.extend(soon(s, tenant, pace, now)?);
     }
     out.sort_by(|a, b| (a.1, &a.0.id).cmp(&(b.1, &b.0.id)));
     Ok(out)
@@ -177,13 +223,13 @@ pub fn running_out<S: Store>(
 fn soon<S: Store>(
     s: &mut S,
     tenant: &str,
-    kind: ResourceKind,
+    pace: KindPace,
     now: DateTime<Utc>,
 ) -> Result<Vec<(Resource, DateTime<Utc>)>, ApiError> {
     let reach = reach(
         s,
         tenant,
-        kind,
+        pace,
         now + Duration::days(forecast::SOON_DAYS),
         now,
     )?;
@@ -207,7 +253,8 @@ pub fn fire_running_out<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<usize, ApiError> {
     let mut n = 0;
-    for (r, _) in soon(s, tenant, kind, now)? {
+    let pace = paces(s, tenant, &[kind], now)?.remove(0);
+    for (r, _) in soon(s, tenant, pace, now)? {
         let key = FiredKey {
             resource_id: r.id.clone(),
             threshold: Threshold::Notice(Notice::RunningOut),
@@ -244,8 +291,9 @@ pub fn kind_forecasts<S: Store>(
 ) -> Result<Vec<KindForecast>, ApiError> {
     account(s, tenant)?;
     let mut out = Vec::new();
-    for kind in forecast_kinds() {
-        let reach = reach(s, tenant, kind, now + Duration::days(365), now)?;
+    for pace in all_paces(s, tenant, now)? {
+        let kind = pace.0;
+        let reach = reach(s, tenant, pace, now + Duration::days(365), now)?;
         let (per_day, basis_hours, forecast) = match reach.pace {
             Ok(p) => (p.per_day.round() as u64, p.basis_hours, true),
             Err(NoPace::NotEnoughHistory { hours }) => (0, hours, false),
@@ -257,7 +305,7 @@ pub fn kind_forecasts<S: Store>(
             basis_hours,
             forecast,
             packages_until: reach.end.filter(|_| reach.complete),
-            beyond_horizon: forecast && !reach.complete && reach.end.is_some(),
+            lasts_beyond: reach.end.filter(|_| forecast && !reach.complete),
             postpaid_cents_per_day: price.map_or(0, |p| p.of(per_day)),
         });
     }

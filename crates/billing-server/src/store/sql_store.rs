@@ -11,7 +11,7 @@ use billing_rules::api::{
 use billing_rules::deduction::DeductionEntry;
 use billing_rules::forecast::{self, UsageBasis};
 use billing_rules::knowledge::{KnowledgeItem, KnowledgeState};
-use billing_rules::model::{Account, Resource, ResourceKind, User};
+use billing_rules::model::{Account, Resource, ResourceKind, Source, User};
 use billing_rules::notify::{NoticeRecord, OutboxMessage, UsageRecord};
 use billing_rules::postpaid::PostpaidState;
 use billing_rules::reminders::{next_due, FiredKey};
@@ -386,8 +386,8 @@ impl Store for SqlStore<'_> {
         let mut covered = 0u64;
         loop {
             let batch = self.resources_where(
-                "tenant_id = $1 AND kind = $2 AND status = 'Available' AND used < total ORDER BY draw_rank, expires_at, id LIMIT $3 OFFSET $4",
-                &[tenant.into(), tag(&kind).into(), BATCH.into(), (out.len() as i64).into()],
+                &format!("tenant_id = $1 AND kind = $2 AND status = 'Available' AND used < total ORDER BY draw_rank, expires_at, id LIMIT {BATCH} OFFSET $3"),
+                &[tenant.into(), tag(&kind).into(), (out.len() as i64).into()],
             )?;
             let last = (batch.len() as i64) < BATCH;
             for r in batch {
@@ -403,6 +403,36 @@ impl Store for SqlStore<'_> {
                 return Ok(out);
             }
         }
+    }
+
+    fn drawable_page(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        after: Option<&Resource>,
+        alive_at: DateTime<Utc>,
+        limit: usize,
+        _now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Resource>> {
+        // The order is (draw_rank, expires_at, id), one index range per rank
+        // starting at the later of `after` and `alive_at`.
+        let rank = |r: &Resource| (r.source != Source::FreeTrial) as i64;
+        let mut out: Vec<Resource> = Vec::new();
+        for r in after.map_or(0, rank)..=1 {
+            let (from, id) = match after {
+                Some(a) if rank(a) == r && a.expires_at >= alive_at => (a.expires_at, a.id.clone()),
+                _ => (alive_at, String::new()),
+            };
+            let left = limit - out.len();
+            out.extend(self.resources_where(
+                &format!("tenant_id = $1 AND kind = $2 AND status = 'Available' AND used < total AND draw_rank = $3 AND (expires_at > $4 OR (expires_at = $4 AND id > $5)) ORDER BY expires_at, id LIMIT {left}"),
+                &[tenant.into(), tag(&kind).into(), r.into(), ns(from).into(), id.into()],
+            )?);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     fn knowledge_capacity(
@@ -443,11 +473,15 @@ impl Store for SqlStore<'_> {
             SortKey::UsageAsc => "usage_bp ASC, id ASC",
         };
         let offset = (q.page_number as i64 - 1).saturating_mul(q.page_size as i64);
-        params.push((q.page_size as i64).into());
         params.push(offset.into());
         let n = params.len();
+        // The limit is written into the statement (a handful of page sizes):
+        // SQLite plans `ORDER BY … LIMIT ?` several times slower.
         let rows = self.resources_where(
-            &format!("{filter} ORDER BY {order} LIMIT ${} OFFSET ${n}", n - 1),
+            &format!(
+                "{filter} ORDER BY {order} LIMIT {} OFFSET ${n}",
+                q.page_size
+            ),
             &params,
         )?;
         let items = rows.into_iter().map(|r| ResourceRow::at(r, now)).collect();
@@ -564,8 +598,8 @@ impl Store for SqlStore<'_> {
         let rows = self
             .conn
             .rows(
-                "SELECT tenant_id, at, by_user_id, by_name, from_enabled, to_enabled FROM postpaid_history WHERE tenant_id = $1 ORDER BY at DESC, seq ASC LIMIT $2",
-                &[tenant.into(), (limit as i64).into()],
+                &format!("SELECT tenant_id, at, by_user_id, by_name, from_enabled, to_enabled FROM postpaid_history WHERE tenant_id = $1 ORDER BY at DESC, seq ASC LIMIT {limit}"),
+                &[tenant.into()],
             )
             .map_err(db)?;
         Ok(rows
@@ -633,33 +667,62 @@ impl Store for SqlStore<'_> {
             .collect())
     }
 
-    fn usage_basis(
+    fn usage_bases(
         &mut self,
         tenant: &str,
-        kind: ResourceKind,
+        kinds: &[ResourceKind],
         now: DateTime<Utc>,
-    ) -> StoreResult<UsageBasis> {
-        let k = tag(&kind);
-        let hours = self
-            .conn
-            .rows(
-                "SELECT hour, amount FROM usage_hours WHERE tenant_id = $1 AND kind = $2 AND hour >= $3",
-                &[tenant.into(), (&k).into(), ns(forecast::window_start(now)).into()],
-            )
-            .map_err(db)?
-            .iter()
-            .map(|r| (from_ns(r.int(0)), r.u64(1)))
+    ) -> StoreResult<Vec<UsageBasis>> {
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement, one row per kind: its usage in each 24-hour block
+        // counted back from the current hour (as `forecast::block_start`),
+        // in the current hour so far, and its first hour. Each sum is an
+        // index range summed inside the database: nothing but these
+        // figures leaves it, however busy the tenant.
+        let cur = forecast::hour_of(now);
+        let days = forecast::PACE_WINDOW_DAYS as usize;
+        // $2..: the block edges, oldest first, then the current hour.
+        let edges: Vec<DateTime<Utc>> = (0..=days)
+            .map(|i| cur - chrono::Duration::days((days - i) as i64))
             .collect();
-        let since = self
-            .conn
-            .row(
-                "SELECT MIN(at) FROM usage_records WHERE tenant_id = $1 AND kind = $2",
-                &[tenant.into(), k.into()],
-            )
-            .map_err(db)?
-            .and_then(|r| r.opt_int(0))
-            .map(from_ns);
-        Ok(UsageBasis { hours, since })
+        let first_kind = 2 + edges.len();
+        let sum = |from: usize, until: Option<usize>| {
+            match until {
+            Some(u) => format!("(SELECT CAST(SUM(amount) AS BIGINT) FROM usage_hours WHERE tenant_id = $1 AND kind = $K AND hour >= ${from} AND hour < ${u})"),
+            None => format!("(SELECT CAST(SUM(amount) AS BIGINT) FROM usage_hours WHERE tenant_id = $1 AND kind = $K AND hour >= ${from})"),
+        }
+        };
+        let mut cols: Vec<String> = (0..days).map(|i| sum(2 + i, Some(3 + i))).collect();
+        cols.push(sum(2 + days, None));
+        cols.push("(SELECT MIN(hour) FROM usage_hours WHERE tenant_id = $1 AND kind = $K)".into());
+        let row_sql = cols.join(", ");
+        let sql = (0..kinds.len())
+            .map(|i| {
+                format!(
+                    "SELECT {}",
+                    row_sql.replace("$K", &format!("${}", first_kind + i))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let mut params: Vec<V> = vec![tenant.into()];
+        params.extend(edges.iter().map(|e| V::Int(ns(*e))));
+        params.extend(kinds.iter().map(|k| V::from(tag(k))));
+        let rows = self.conn.rows(&sql, &params).map_err(db)?;
+        let out = rows
+            .iter()
+            .map(|r| UsageBasis {
+                hours: edges
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, e)| r.opt_int(i).map(|n| (*e, n.max(0) as u64)))
+                    .collect(),
+                since: r.opt_int(days + 1).map(from_ns),
+            })
+            .collect();
+        Ok(out)
     }
 
     fn add_deductions(&mut self, entries: &[DeductionEntry]) -> StoreResult<()> {
@@ -699,15 +762,14 @@ impl Store for SqlStore<'_> {
             &params,
         )?;
         let n = params.len();
-        params.push((take as i64).into());
-        params.push((skip as i64).into());
+        params.push((skip.min(i64::MAX as usize) as i64).into());
         let rows = self
             .conn
             .rows(
                 &format!(
-                    "SELECT tenant_id, at, event_key, kind, pool, resource_id, resource_name, amount, remaining_before, remaining_after, event_amount FROM deductions WHERE {filter} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
-                    n + 1,
-                    n + 2
+                    "SELECT tenant_id, at, event_key, kind, pool, resource_id, resource_name, amount, remaining_before, remaining_after, event_amount FROM deductions WHERE {filter} ORDER BY seq DESC LIMIT {} OFFSET ${}",
+                    take.min(i64::MAX as usize),
+                    n + 1
                 ),
                 &params,
             )
@@ -782,8 +844,8 @@ impl Store for SqlStore<'_> {
         let rows = self
             .conn
             .rows(
-                &format!("SELECT n.id, n.resource_id, n.resource_name, n.resource_kind, n.notice, n.at, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END AS is_read FROM notices n LEFT JOIN notice_reads r ON r.tenant_id = n.tenant_id AND r.user_id = $2 AND r.notice_id = n.id WHERE n.tenant_id = $1{only} ORDER BY is_read ASC, n.at DESC, n.id DESC LIMIT $3 OFFSET $4"),
-                &[tenant.into(), user_id.into(), (take as i64).into(), (skip as i64).into()],
+                &format!("SELECT n.id, n.resource_id, n.resource_name, n.resource_kind, n.notice, n.at, CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END AS is_read FROM notices n LEFT JOIN notice_reads r ON r.tenant_id = n.tenant_id AND r.user_id = $2 AND r.notice_id = n.id WHERE n.tenant_id = $1{only} ORDER BY is_read ASC, n.at DESC, n.id DESC LIMIT {take} OFFSET $3"),
+                &[tenant.into(), user_id.into(), (skip as i64).into()],
             )
             .map_err(db)?;
         let items = rows
@@ -867,8 +929,8 @@ impl Store for SqlStore<'_> {
         let rows = self
             .conn
             .rows(
-                "SELECT tenant_id, id, resource_id, resource_name, reminder, channels, at FROM outbox WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
-                &[tenant.into(), (take as i64).into(), (skip as i64).into()],
+                &format!("SELECT tenant_id, id, resource_id, resource_name, reminder, channels, at FROM outbox WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT {take} OFFSET $2"),
+                &[tenant.into(), (skip as i64).into()],
             )
             .map_err(db)?;
         let items = rows
