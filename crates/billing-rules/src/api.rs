@@ -491,7 +491,7 @@ pub struct KindForecast {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packages_until: Option<DateTime<Utc>>,
     /// The packages, together, last beyond this instant (the forecast
-    /// looks no further than a year, or 64 packages, ahead).
+    /// looks no further than a year, or 32 packages, ahead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lasts_beyond: Option<DateTime<Utc>>,
     /// Postpaid's cost per day at this pace, in cents (demo prices; see

@@ -452,7 +452,7 @@ fn deductions_are_refused_for_another_tenants_package_and_bad_filters() {
 fn a_walk_through_very_many_packages_stops_and_says_so() {
     // 80 big search packages expiring an hour apart: at the seeded pace
     // each expires nearly unused, and usage flows on to the next. The walk
-    // stops after 64 and says no more than "not reached before".
+    // stops after 32 and says no more than "not reached before".
     let mut l = seed::demo(now());
     for i in 0..80 {
         let mut r = package(

@@ -81,7 +81,7 @@ const FIRST_PAGE: usize = 1;
 /// The most packages one forecast walks through: a tenant with thousands
 /// of packages that all expire before they are used up gets "not reached
 /// before" for the rest, rather than a request that reads them all.
-pub const MAX_WALK: usize = 64;
+pub const MAX_WALK: usize = 32;
 
 /// The packages of `kind` that usage reaches by `horizon`, with their
 /// forecasts. Reads the pace basis, then walks the deduction order a page
