@@ -213,11 +213,11 @@ pub struct Forecast {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all_fields = "PascalCase")]
 pub enum Outcome {
     /// Runs out at `at`, `days_before_expiry` whole days before it expires.
     /// When the daily pace varies a lot, `earliest` and `latest` bound it
     /// (`latest` None: at the slow pace it lasts until it expires).
+    #[serde(rename_all = "PascalCase")]
     RunsOut {
         at: DateTime<Utc>,
         days_before_expiry: u32,
@@ -227,11 +227,14 @@ pub enum Outcome {
         latest: Option<DateTime<Utc>>,
     },
     /// Expires with about `unused` units (`percent` of its total) left.
+    #[serde(rename_all = "PascalCase")]
     UnusedAtExpiry { unused: u64, percent: u8 },
     /// Under 24 hours of usage history: no forecast.
+    #[serde(rename_all = "PascalCase")]
     NotEnoughHistory { hours: u32 },
     /// So many packages are drawn before this one that the forecast
     /// stopped looking: usage does not reach it before `at`.
+    #[serde(rename_all = "PascalCase")]
     NotReachedBefore { at: DateTime<Utc> },
 }
 
