@@ -343,29 +343,31 @@ proptest! {
     }
 }
 
+/// The forecast in the list row of the package `id` (Acme's main account).
+fn row_forecast(l: &mut Ledger, id: &str) -> Forecast {
+    l.list_resources(
+        seed::users::ACME_MAIN,
+        &ListResourcesRequest {
+            tab: Tab::PayAsYouGo,
+            status: None,
+            search: id.into(),
+            sort: SortKey::ExpiresAsc,
+            page_number: 1,
+            page_size: 10,
+        },
+        now(),
+    )
+    .unwrap()
+    .items[0]
+        .forecast
+        .clone()
+        .expect("a forecast")
+}
+
 #[test]
 fn metering_adds_ledger_lines_and_moves_the_forecast() {
     let mut l = seed::demo(now());
-    let list = |l: &mut Ledger| {
-        l.list_resources(
-            seed::users::ACME_MAIN,
-            &ListResourcesRequest {
-                tab: Tab::PayAsYouGo,
-                status: None,
-                search: "res-search-trial".into(),
-                sort: SortKey::ExpiresAsc,
-                page_number: 1,
-                page_size: 10,
-            },
-            now(),
-        )
-        .unwrap()
-        .items[0]
-            .forecast
-            .clone()
-            .expect("a forecast")
-    };
-    let before = list(&mut l);
+    let before = row_forecast(&mut l, "res-search-trial");
     l.report_usage(
         &ReportUsageRequest {
             tenant_id: seed::ACME.into(),
@@ -376,7 +378,7 @@ fn metering_adds_ledger_lines_and_moves_the_forecast() {
         now(),
     )
     .unwrap();
-    let after = list(&mut l);
+    let after = row_forecast(&mut l, "res-search-trial");
     assert!(after.per_day > before.per_day, "{before:?} then {after:?}");
     let page = engine::deductions(
         &mut l,
@@ -467,32 +469,12 @@ fn a_walk_through_very_many_packages_stops_and_says_so() {
         r.expires_at = now() + Duration::days(40) + Duration::hours(i);
         l.resources.push(r);
     }
-    let forecast = |l: &mut Ledger, id: &str| {
-        l.list_resources(
-            seed::users::ACME_MAIN,
-            &ListResourcesRequest {
-                tab: Tab::PayAsYouGo,
-                status: None,
-                search: id.into(),
-                sort: SortKey::ExpiresAsc,
-                page_number: 1,
-                page_size: 10,
-            },
-            now(),
-        )
-        .unwrap()
-        .items[0]
-            .forecast
-            .clone()
-            .unwrap()
-            .outcome
-    };
     assert!(matches!(
-        forecast(&mut l, "res-many-10"),
+        row_forecast(&mut l, "res-many-10").outcome,
         Outcome::UnusedAtExpiry { .. }
     ));
-    let Outcome::NotReachedBefore { at } = forecast(&mut l, "res-many-79") else {
-        panic!("{:?}", forecast(&mut l, "res-many-79"));
+    let Outcome::NotReachedBefore { at } = row_forecast(&mut l, "res-many-79").outcome else {
+        panic!("{:?}", row_forecast(&mut l, "res-many-79").outcome);
     };
     assert!(at > now() + Duration::days(40), "{at}");
 }
