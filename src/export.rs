@@ -4,6 +4,25 @@ use leptos::prelude::*;
 
 use crate::api::ClientError;
 
+/// Every page of a paged answer, for export: `fetch(n)` gives page `n`
+/// (from 1) as its items and the total across pages.
+pub async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, ClientError>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, u64), ClientError>>,
+{
+    let mut out = Vec::new();
+    for page in 1.. {
+        let (items, total) = fetch(page).await?;
+        let got = items.len();
+        out.extend(items);
+        if got == 0 || out.len() as u64 >= total {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 /// Offer `text` as a file download.
 pub fn download(name: &str, text: &str) -> Result<(), ClientError> {
     use wasm_bindgen::JsCast;

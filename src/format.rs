@@ -43,6 +43,15 @@ pub fn kind_label(k: ResourceKind, l: Locale) -> String {
     .to_string()
 }
 
+/// Who paid for a part of a metering event.
+pub fn pool_label(p: billing_rules::deduction::Pool, l: Locale) -> &'static str {
+    match p {
+        billing_rules::deduction::Pool::FreeTrial => td_string!(l, pool_free_trial),
+        billing_rules::deduction::Pool::Purchased => td_string!(l, pool_purchased),
+        billing_rules::deduction::Pool::Postpaid => td_string!(l, pool_postpaid),
+    }
+}
+
 pub fn source_label(s: Source, l: Locale) -> String {
     match s {
         Source::FreeTrial => td_string!(l, source_trial),
@@ -79,24 +88,27 @@ pub fn browser_offset_secs(_t: DateTime<Utc>) -> i32 {
 
 /// "2026-12-05 23:59:59 (UTC+8)" in a given offset.
 pub fn instant_in(t: DateTime<Utc>, offset_secs: i32) -> String {
-    let off = FixedOffset::east_opt(offset_secs)
-        .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
     format!(
         "{} ({})",
-        billing_rules::format::date_time(&t.with_timezone(&off)),
+        billing_rules::format::date_time(&in_offset(t, offset_secs)),
         zone_label(offset_secs)
     )
+}
+
+/// `t` at `offset_secs` east of UTC (UTC for an impossible offset).
+fn in_offset(t: DateTime<Utc>, offset_secs: i32) -> DateTime<FixedOffset> {
+    let off = FixedOffset::east_opt(offset_secs)
+        .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
+    t.with_timezone(&off)
 }
 
 /// "2026-12-14 (UTC+8)": the day of `t` in the display zone, the zone
 /// written beside it (forecasts are good to the day, not the second).
 pub fn day(t: DateTime<Utc>) -> String {
     let offset_secs = offset_at(t);
-    let off = FixedOffset::east_opt(offset_secs)
-        .unwrap_or(FixedOffset::east_opt(0).expect("zero offset"));
     format!(
         "{} ({})",
-        t.with_timezone(&off).format("%Y-%m-%d"),
+        in_offset(t, offset_secs).format("%Y-%m-%d"),
         zone_label(offset_secs)
     )
 }

@@ -11,8 +11,7 @@ use leptos::prelude::*;
 
 use crate::api::Api;
 use crate::components::error_alert::ErrorAlert;
-use crate::format::{amount_short, instant, unit_name};
-use crate::pages::deductions::pool_label;
+use crate::format::{amount_short, instant, pool_label, unit_name};
 use crate::state::{load_on_change, Session};
 use billing_rules::deduction::Pool;
 

@@ -14,19 +14,11 @@ use leptos_router::params::ParamsMap;
 
 use crate::api::{Api, ClientError};
 use crate::components::error_alert::ErrorAlert;
-use crate::format::{instant, kind_label};
+use crate::format::{instant, kind_label, pool_label};
 use crate::i18n::{locale, td_string, Locale};
 use crate::state::load_on_change;
 
 pub const PAGE_SIZE: u32 = 20;
-
-pub fn pool_label(p: Pool, l: Locale) -> &'static str {
-    match p {
-        Pool::FreeTrial => td_string!(l, pool_free_trial),
-        Pool::Purchased => td_string!(l, pool_purchased),
-        Pool::Postpaid => td_string!(l, pool_postpaid),
-    }
-}
 
 fn date_param(q: &ParamsMap, key: &str) -> Option<DateTime<Utc>> {
     let d = NaiveDate::parse_from_str(&q.get(key)?, "%Y-%m-%d").ok()?;
@@ -119,22 +111,16 @@ pub fn to_csv(lines: &[DeductionEntry], l: Locale) -> String {
 }
 
 /// Every page of the view, for export.
-async fn fetch_all(
-    api: &Api,
-    mut q: DeductionsRequest,
-) -> Result<Vec<DeductionEntry>, ClientError> {
-    q.page_size = 100;
-    q.page_number = 1;
-    let mut out = Vec::new();
-    loop {
-        let page = api.deductions(&q).await?;
-        let got = page.items.len();
-        out.extend(page.items);
-        if got == 0 || out.len() as u64 >= page.total {
-            return Ok(out);
-        }
-        q.page_number += 1;
-    }
+async fn fetch_all(api: &Api, q: DeductionsRequest) -> Result<Vec<DeductionEntry>, ClientError> {
+    crate::export::all_pages(|n| {
+        let q = DeductionsRequest {
+            page_size: 100,
+            page_number: n,
+            ..q.clone()
+        };
+        async move { api.deductions(&q).await.map(|p| (p.items, p.total)) }
+    })
+    .await
 }
 
 #[component]

@@ -531,22 +531,16 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
 }
 
 /// Every page of the view, for export.
-async fn fetch_all(
-    api: &Api,
-    mut q: ListResourcesRequest,
-) -> Result<Vec<ResourceRow>, ClientError> {
-    q.page_size = 50;
-    q.page_number = 1;
-    let mut rows = Vec::new();
-    loop {
-        let page = api.resources(&q).await?;
-        let got = page.items.len();
-        rows.extend(page.items);
-        if got == 0 || rows.len() as u64 >= page.total {
-            return Ok(rows);
-        }
-        q.page_number += 1;
-    }
+async fn fetch_all(api: &Api, q: ListResourcesRequest) -> Result<Vec<ResourceRow>, ClientError> {
+    crate::export::all_pages(|n| {
+        let q = ListResourcesRequest {
+            page_size: 50,
+            page_number: n,
+            ..q.clone()
+        };
+        async move { api.resources(&q).await.map(|p| (p.items, p.total)) }
+    })
+    .await
 }
 
 fn next_reminder_text(n: &billing_rules::notify::NextReminder, l: Locale) -> String {

@@ -238,7 +238,26 @@ pub enum Outcome {
     NotReachedBefore { at: DateTime<Utc> },
 }
 
+/// What a pace (or its absence) says in figures: units per day (rounded,
+/// 0 without a pace) and the hours of history behind it.
+pub fn pace_figures(pace: &Result<Pace, NoPace>) -> (u64, u32) {
+    match pace {
+        Ok(p) => (p.per_day.round() as u64, p.basis_hours),
+        Err(NoPace::NotEnoughHistory { hours }) => (0, *hours),
+    }
+}
+
 impl Forecast {
+    /// `outcome`, with the figures of the pace it was made at.
+    pub fn at_pace(pace: &Result<Pace, NoPace>, outcome: Outcome) -> Forecast {
+        let (per_day, basis_hours) = pace_figures(pace);
+        Forecast {
+            per_day,
+            basis_hours,
+            outcome,
+        }
+    }
+
     /// Whether it runs out within [`SOON_DAYS`] of `now` (and so before it
     /// expires).
     pub fn runs_out_soon(&self, now: DateTime<Utc>) -> bool {
@@ -246,26 +265,21 @@ impl Forecast {
     }
 }
 
-/// The forecast of every package of `order` (as [`simulate`]).
+/// The forecast of every package of `order` (as [`simulate`]), and when
+/// the last of them is drained or expires at the pace (None without one).
 pub fn forecasts(
     order: &[&Resource],
     pace: Result<Pace, NoPace>,
     now: DateTime<Utc>,
-) -> Vec<Forecast> {
+) -> (Vec<Forecast>, Option<DateTime<Utc>>) {
     let p = match pace {
         Ok(p) => p,
         Err(NoPace::NotEnoughHistory { hours }) => {
-            return order
-                .iter()
-                .map(|_| Forecast {
-                    per_day: 0,
-                    basis_hours: hours,
-                    outcome: Outcome::NotEnoughHistory { hours },
-                })
-                .collect()
+            let none = Forecast::at_pace(&pace, Outcome::NotEnoughHistory { hours });
+            return (vec![none; order.len()], None);
         }
     };
-    let (mid, _) = simulate(order, p.per_day, now);
+    let (mid, end) = simulate(order, p.per_day, now);
     let (fast, slow) = match p.range {
         Some((lo, hi)) => (
             Some(simulate(order, hi, now).0),
@@ -273,7 +287,8 @@ pub fn forecasts(
         ),
         None => (None, None),
     };
-    mid.iter()
+    let forecasts = mid
+        .iter()
         .enumerate()
         .map(|(i, fate)| {
             let r = order[i];
@@ -296,13 +311,10 @@ pub fn forecasts(
                     percent: percent_of(unused, r.total),
                 },
             };
-            Forecast {
-                per_day: p.per_day.round() as u64,
-                basis_hours: p.basis_hours,
-                outcome,
-            }
+            Forecast::at_pace(&pace, outcome)
         })
-        .collect()
+        .collect();
+    (forecasts, end)
 }
 
 /// `part` as a whole percentage of `total`, rounded to nearest.
@@ -311,11 +323,4 @@ pub fn percent_of(part: u64, total: u64) -> u8 {
         return 0;
     }
     ((part as u128 * 100 + total as u128 / 2) / total as u128).min(100) as u8
-}
-
-/// When the packages of one kind, taken together, run out: the instant
-/// the last one is drained or expires (None at a zero pace, or when they
-/// last past `horizon`).
-pub fn all_run_out(order: &[&Resource], per_day: f64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    simulate(order, per_day, now).1
 }

@@ -43,7 +43,7 @@ fn flat(per_hour: u64, hours: i64) -> UsageBasis {
 
 fn one(rs: &[Resource], basis: &UsageBasis) -> Vec<Forecast> {
     let order: Vec<&Resource> = rs.iter().collect();
-    forecast::forecasts(&order, forecast::pace(basis, now()), now())
+    forecast::forecasts(&order, forecast::pace(basis, now()), now()).0
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn a_trial_ahead_in_the_order_delays_a_purchased_package() {
     let both = [purchased.clone(), trial.clone()];
     let order = billing_rules::deduction::draw_order(&both, ResourceKind::TokenPackage, now());
     assert_eq!(order[0].id, "t");
-    let both = forecast::forecasts(&order, forecast::pace(&basis, now()), now());
+    let (both, _) = forecast::forecasts(&order, forecast::pace(&basis, now()), now());
     let at = |f: &Forecast| match f.outcome {
         Outcome::RunsOut { at, .. } => at,
         ref o => panic!("{o:?}"),

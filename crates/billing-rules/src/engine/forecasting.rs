@@ -50,28 +50,17 @@ impl Reach {
         if let Some((_, f)) = self.packages.iter().find(|(p, _)| p.id == r.id) {
             return f.clone();
         }
-        let (per_day, basis_hours, outcome) = match self.pace {
-            Ok(p) => (
-                p.per_day.round() as u64,
-                p.basis_hours,
-                if self.cut && r.expires_at > self.reached {
-                    Outcome::NotReachedBefore { at: self.reached }
-                } else {
-                    Outcome::UnusedAtExpiry {
-                        unused: r.remaining(),
-                        percent: forecast::percent_of(r.remaining(), r.total),
-                    }
-                },
-            ),
-            Err(NoPace::NotEnoughHistory { hours }) => {
-                (0, hours, Outcome::NotEnoughHistory { hours })
+        let outcome = match self.pace {
+            Ok(_) if self.cut && r.expires_at > self.reached => {
+                Outcome::NotReachedBefore { at: self.reached }
             }
+            Ok(_) => Outcome::UnusedAtExpiry {
+                unused: r.remaining(),
+                percent: forecast::percent_of(r.remaining(), r.total),
+            },
+            Err(NoPace::NotEnoughHistory { hours }) => Outcome::NotEnoughHistory { hours },
         };
-        Forecast {
-            per_day,
-            basis_hours,
-            outcome,
-        }
+        Forecast::at_pace(&self.pace, outcome)
     }
 }
 
@@ -135,8 +124,7 @@ pub fn reach<S: Store>(
         }
     }
     let order: Vec<&Resource> = prefix.iter().collect();
-    let fs = forecast::forecasts(&order, pace, now);
-    let end = forecast::all_run_out(&order, p.per_day, now);
+    let (fs, end) = forecast::forecasts(&order, pace, now);
     Ok(Reach {
         pace,
         packages: prefix.into_iter().zip(fs).collect(),
@@ -294,10 +282,8 @@ pub fn kind_forecasts<S: Store>(
     for pace in all_paces(s, tenant, now)? {
         let kind = pace.0;
         let reach = reach(s, tenant, pace, now + Duration::days(365), now)?;
-        let (per_day, basis_hours, forecast) = match reach.pace {
-            Ok(p) => (p.per_day.round() as u64, p.basis_hours, true),
-            Err(NoPace::NotEnoughHistory { hours }) => (0, hours, false),
-        };
+        let (per_day, basis_hours) = forecast::pace_figures(&reach.pace);
+        let forecast = reach.pace.is_ok();
         let price = kind.spec().postpaid;
         out.push(KindForecast {
             kind,

@@ -43,6 +43,11 @@ pub fn search_key(r: &Resource) -> String {
     format!("{}\u{1}{}", r.id.to_lowercase(), r.name.to_lowercase())
 }
 
+/// The `draw_rank` column: free trials (0) are drawn before purchases (1).
+pub(super) fn draw_rank(r: &Resource) -> i64 {
+    (r.source != Source::FreeTrial) as i64
+}
+
 pub(super) const RES_COLS: &str =
     "tenant_id, id, name, kind, source, total, used, effective_at, expires_at, model, refunded";
 
@@ -94,7 +99,7 @@ pub(super) fn resource_params(r: &Resource, s: Status, due: Option<DateTime<Utc>
         tag(&r.kind.tab()).into(),
         tag(&s).into(),
         (used_basis_points(r.used, r.total) as i64).into(),
-        ((r.source != Source::FreeTrial) as i64).into(),
+        draw_rank(r).into(),
         search_key(r).into(),
         due.map(ns).into(),
     ]

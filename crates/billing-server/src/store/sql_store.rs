@@ -11,7 +11,7 @@ use billing_rules::api::{
 use billing_rules::deduction::DeductionEntry;
 use billing_rules::forecast::{self, UsageBasis};
 use billing_rules::knowledge::{KnowledgeItem, KnowledgeState};
-use billing_rules::model::{Account, Resource, ResourceKind, Source, User};
+use billing_rules::model::{Account, Resource, ResourceKind, User};
 use billing_rules::notify::{NoticeRecord, OutboxMessage, UsageRecord};
 use billing_rules::postpaid::PostpaidState;
 use billing_rules::reminders::{next_due, FiredKey};
@@ -416,11 +416,12 @@ impl Store for SqlStore<'_> {
     ) -> StoreResult<Vec<Resource>> {
         // The order is (draw_rank, expires_at, id), one index range per rank
         // starting at the later of `after` and `alive_at`.
-        let rank = |r: &Resource| (r.source != Source::FreeTrial) as i64;
         let mut out: Vec<Resource> = Vec::new();
-        for r in after.map_or(0, rank)..=1 {
+        for r in after.map_or(0, draw_rank)..=1 {
             let (from, id) = match after {
-                Some(a) if rank(a) == r && a.expires_at >= alive_at => (a.expires_at, a.id.clone()),
+                Some(a) if draw_rank(a) == r && a.expires_at >= alive_at => {
+                    (a.expires_at, a.id.clone())
+                }
                 _ => (alive_at, String::new()),
             };
             let left = limit - out.len();
