@@ -29,10 +29,16 @@ pub enum Action {
     DescribeReminderOutbox,
     DescribeUsageHistory,
     DescribeDeductions,
+    DescribeBills,
+    ModifyPostpaidBudget,
+    DescribeWebhooks,
+    CreateWebhook,
+    DeleteWebhook,
+    SendTestWebhook,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 21] = [
         Action::DescribeIdentity,
         Action::DescribeResources,
         Action::DescribeAccountSummary,
@@ -48,6 +54,12 @@ impl Action {
         Action::DescribeReminderOutbox,
         Action::DescribeUsageHistory,
         Action::DescribeDeductions,
+        Action::DescribeBills,
+        Action::ModifyPostpaidBudget,
+        Action::DescribeWebhooks,
+        Action::CreateWebhook,
+        Action::DeleteWebhook,
+        Action::SendTestWebhook,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +79,12 @@ impl Action {
             Action::DescribeReminderOutbox => "DescribeReminderOutbox",
             Action::DescribeUsageHistory => "DescribeUsageHistory",
             Action::DescribeDeductions => "DescribeDeductions",
+            Action::DescribeBills => "DescribeBills",
+            Action::ModifyPostpaidBudget => "ModifyPostpaidBudget",
+            Action::DescribeWebhooks => "DescribeWebhooks",
+            Action::CreateWebhook => "CreateWebhook",
+            Action::DeleteWebhook => "DeleteWebhook",
+            Action::SendTestWebhook => "SendTestWebhook",
         }
     }
 
@@ -83,6 +101,10 @@ impl Action {
                 | Action::ModifyPostpaidSetting
                 | Action::ModifySubAccountPermission
                 | Action::MarkNoticesRead
+                | Action::ModifyPostpaidBudget
+                | Action::CreateWebhook
+                | Action::DeleteWebhook
+                | Action::SendTestWebhook
         )
     }
 }
@@ -185,6 +207,23 @@ pub fn dispatch<S: Store>(
             json(engine::modify_permission(s, user_id, &parse(body)?)?)
         }
         Action::MarkNoticesRead => json(engine::mark_notices_read(s, user_id, &parse(body)?)?),
+        Action::DescribeBills => json(engine::bills(s, user_id, &parse(body)?)?),
+        Action::ModifyPostpaidBudget => {
+            json(engine::modify_budget(s, user_id, &parse(body)?, now)?)
+        }
+        Action::DescribeWebhooks => {
+            parse::<Empty>(body)?;
+            json(engine::describe_webhooks(s, user_id)?)
+        }
+        Action::CreateWebhook => json(engine::create_webhook(s, user_id, &parse(body)?, now)?),
+        Action::DeleteWebhook => {
+            engine::delete_webhook(s, user_id, &parse(body)?)?;
+            json(Empty {})
+        }
+        Action::SendTestWebhook => {
+            engine::send_test_webhook(s, user_id, &parse(body)?, now)?;
+            json(Empty {})
+        }
     }
 }
 

@@ -471,7 +471,132 @@ pub struct PostpaidView {
     /// and what postpaid would then cost per day.
     #[serde(default)]
     pub forecasts: Vec<KindForecast>,
+    /// The monthly postpaid budget, when one is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<crate::billing::Budget>,
+    /// This UTC month's postpaid spend, settled and not yet settled.
+    pub month: crate::billing::MonthSpend,
+    /// The budget thresholds that have fired this month.
+    #[serde(default)]
+    pub fired_thresholds: Vec<u8>,
     pub as_of: DateTime<Utc>,
+}
+
+/// Set the monthly postpaid budget, or remove it (AmountCents absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ModifyBudgetRequest {
+    /// The month's limit in cents (1 to 10^9); absent removes the budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000_000_i64))]
+    pub amount_cents: Option<i64>,
+    /// Alert thresholds in percent, ascending (1 to 200, at most 5);
+    /// default 50, 80, 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Vec<u8>>,
+    /// Turn postpaid off when the month's spend reaches the amount.
+    #[serde(default)]
+    pub turn_off: bool,
+}
+
+/// Add money to a tenant's balance (operator).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct TopUpRequest {
+    pub tenant_id: String,
+    /// 1 to 10^9 cents.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000_000_i64))]
+    pub amount_cents: i64,
+    /// Replays with the same key and amount change nothing; 1 to 128 bytes.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct TopUpResult {
+    pub balance_cents: i64,
+    /// Still below zero: services stay stopped.
+    pub overdue: bool,
+}
+
+/// A page of settled postpaid bill lines, the newest hour first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct BillsRequest {
+    /// Hours at or after this instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    /// Hours before this instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = shapes::page_number))]
+    pub page_number: u32,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
+    pub page_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct BillPage {
+    pub items: Vec<crate::billing::BillLine>,
+    pub total: u64,
+    /// The sum of every line the request matches, in cents.
+    pub total_cents: i64,
+}
+
+/// The tenant's webhook endpoints, each with its recent deliveries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct WebhooksView {
+    pub endpoints: Vec<EndpointView>,
+    /// Whether the caller may add, remove and test endpoints.
+    pub may_manage: bool,
+    pub max_endpoints: u32,
+    /// The server allows private addresses and http:// (tests only).
+    pub private_allowed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointView {
+    pub endpoint: crate::webhook::Endpoint,
+    /// The newest deliveries first (at most 20).
+    pub recent: Vec<crate::webhook::Delivery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct CreateWebhookRequest {
+    /// https:// only; the host must resolve to public addresses.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
+    pub url: String,
+}
+
+/// A new endpoint and its signing secret (shown only now).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct CreatedWebhook {
+    pub endpoint: crate::webhook::Endpoint,
+    /// HMAC-SHA256 key of the `X-Billing-Signature` header.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct WebhookRef {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub endpoint_id: String,
 }
 
 /// When the packages of one kind, together, run out at the recent pace.

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api::*;
+use crate::billing::{BillLine, Budget, OpenHour, TopUpKey};
 use crate::deduction::{self, Deduction, DeductionEntry};
+use crate::webhook::{Delivery, DeliveryState, Endpoint, Event};
 use crate::engine;
 use crate::forecast::{self, UsageBasis};
 use crate::knowledge::{KnowledgeItem, KnowledgeState};
@@ -48,6 +50,30 @@ pub struct Ledger {
     /// Notices and reminders numbered so far, per tenant.
     #[serde(default)]
     pub message_seq: BTreeMap<String, u64>,
+    /// Postpaid usage per tenant, hour and kind: open until settled, then
+    /// a bill line.
+    #[serde(default)]
+    pub postpaid_hours: Vec<PostpaidHour>,
+    #[serde(default)]
+    pub budgets: BTreeMap<String, Budget>,
+    #[serde(default)]
+    pub top_up_keys: BTreeMap<String, BTreeMap<String, TopUpKey>>,
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// Deliveries are queued here; the browser never sends them.
+    #[serde(default)]
+    pub deliveries: Vec<Delivery>,
+}
+
+/// One tenant's postpaid usage of one kind in one hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostpaidHour {
+    pub tenant_id: String,
+    pub open: OpenHour,
+    /// Set when settled.
+    pub bill: Option<BillLine>,
 }
 
 fn default_postpaid() -> PostpaidState {
@@ -461,6 +487,195 @@ impl Store for Ledger {
             total: mine.len() as u64,
             items: mine.into_iter().skip(skip).take(take).cloned().collect(),
         })
+    }
+
+    fn add_postpaid_units(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        at: DateTime<Utc>,
+        units: u64,
+    ) -> StoreResult<()> {
+        let mut hour = forecast::hour_of(at);
+        loop {
+            match self
+                .postpaid_hours
+                .iter_mut()
+                .find(|h| h.tenant_id == tenant && h.open.kind == kind && h.open.hour == hour)
+            {
+                Some(h) if h.bill.is_some() => hour += chrono::Duration::hours(1),
+                Some(h) => {
+                    h.open.units = h.open.units.saturating_add(units);
+                    return Ok(());
+                }
+                None => {
+                    self.postpaid_hours.push(PostpaidHour {
+                        tenant_id: tenant.to_string(),
+                        open: OpenHour { hour, kind, units },
+                        bill: None,
+                    });
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn open_hours(&mut self, tenant: &str) -> StoreResult<Vec<OpenHour>> {
+        Ok(self
+            .postpaid_hours
+            .iter()
+            .filter(|h| h.tenant_id == tenant && h.bill.is_none())
+            .map(|h| h.open.clone())
+            .collect())
+    }
+
+    fn settle_hours(&mut self, tenant: &str, lines: &[BillLine]) -> StoreResult<()> {
+        for l in lines {
+            for h in self.postpaid_hours.iter_mut().filter(|h| {
+                h.tenant_id == tenant
+                    && h.open.kind == l.kind
+                    && h.open.hour == l.hour
+                    && h.bill.is_none()
+            }) {
+                h.bill = Some(l.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn billed_since(&mut self, tenant: &str, from: DateTime<Utc>) -> StoreResult<i64> {
+        Ok(self
+            .postpaid_hours
+            .iter()
+            .filter(|h| h.tenant_id == tenant && h.open.hour >= from)
+            .filter_map(|h| h.bill.as_ref())
+            .map(|b| b.amount_cents)
+            .fold(0, i64::saturating_add))
+    }
+
+    fn bills(
+        &mut self,
+        tenant: &str,
+        q: &BillsRequest,
+        skip: usize,
+        take: usize,
+    ) -> StoreResult<BillPage> {
+        let mut hits: Vec<&BillLine> = self
+            .postpaid_hours
+            .iter()
+            .filter(|h| h.tenant_id == tenant)
+            .filter_map(|h| h.bill.as_ref())
+            .filter(|b| q.from.is_none_or(|f| b.hour >= f) && q.until.is_none_or(|u| b.hour < u))
+            .collect();
+        hits.sort_by(|a, b| (b.hour, b.kind.spec().slug).cmp(&(a.hour, a.kind.spec().slug)));
+        Ok(BillPage {
+            total: hits.len() as u64,
+            total_cents: hits.iter().map(|b| b.amount_cents).fold(0, i64::saturating_add),
+            items: hits.into_iter().skip(skip).take(take).cloned().collect(),
+        })
+    }
+
+    fn budget(&mut self, tenant: &str) -> StoreResult<Option<Budget>> {
+        Ok(self.budgets.get(tenant).cloned())
+    }
+
+    fn save_budget(&mut self, tenant: &str, b: Option<&Budget>) -> StoreResult<()> {
+        match b {
+            Some(b) => self.budgets.insert(tenant.to_string(), b.clone()),
+            None => self.budgets.remove(tenant),
+        };
+        Ok(())
+    }
+
+    fn top_up_key(&mut self, tenant: &str, key: &str) -> StoreResult<Option<TopUpKey>> {
+        Ok(self
+            .top_up_keys
+            .get(tenant)
+            .and_then(|m| m.get(key))
+            .cloned())
+    }
+
+    fn save_top_up_key(
+        &mut self,
+        tenant: &str,
+        key: &str,
+        k: &TopUpKey,
+        _at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.top_up_keys
+            .entry(tenant.to_string())
+            .or_default()
+            .insert(key.to_string(), k.clone());
+        Ok(())
+    }
+
+    fn endpoints(&mut self, tenant: &str) -> StoreResult<Vec<Endpoint>> {
+        Ok(self
+            .endpoints
+            .iter()
+            .filter(|e| e.tenant_id == tenant)
+            .cloned()
+            .collect())
+    }
+
+    fn add_endpoint(&mut self, e: &Endpoint, _secret: &str) -> StoreResult<()> {
+        self.endpoints.push(e.clone());
+        Ok(())
+    }
+
+    fn delete_endpoint(&mut self, tenant: &str, id: &str) -> StoreResult<()> {
+        self.endpoints.retain(|e| !(e.tenant_id == tenant && e.id == id));
+        self.deliveries.retain(|d| d.endpoint_id != id);
+        Ok(())
+    }
+
+    /// The in-browser demo sends nothing: its secret only looks like one.
+    fn new_secret(&mut self) -> String {
+        format!("whsec_demo_{:04}", self.endpoints.len() + 1)
+    }
+
+    fn add_event(&mut self, e: &Event, only: Option<&str>) -> StoreResult<()> {
+        let targets: Vec<String> = self
+            .endpoints
+            .iter()
+            .filter(|x| x.tenant_id == e.tenant_id && only.is_none_or(|o| o == x.id))
+            .map(|x| x.id.clone())
+            .collect();
+        if targets.is_empty() {
+            return Ok(());
+        }
+        for endpoint_id in targets {
+            self.deliveries.push(Delivery {
+                endpoint_id,
+                event_id: e.id.clone(),
+                event_kind: e.kind,
+                event_at: e.at,
+                state: DeliveryState::Pending,
+                attempts: 0,
+                last_attempt_at: None,
+                last_status: None,
+                last_error: None,
+                next_attempt_at: Some(e.at),
+            });
+        }
+        self.events.push(e.clone());
+        Ok(())
+    }
+
+    fn deliveries(
+        &mut self,
+        _tenant: &str,
+        endpoint_id: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>> {
+        Ok(self
+            .deliveries
+            .iter()
+            .rev()
+            .filter(|d| d.endpoint_id == endpoint_id)
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     fn changed(&mut self, _tenant: &str, _what: Change) {}

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod billing;
 pub mod csv;
 pub mod deduction;
 pub mod engine;
@@ -21,6 +22,7 @@ pub mod seed;
 pub mod status;
 pub mod store;
 pub mod usage;
+pub mod webhook;
 
 pub use api::{ApiError, ErrorCode};
 pub use ledger::Ledger;

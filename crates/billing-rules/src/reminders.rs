@@ -32,6 +32,24 @@ pub enum Notice {
     /// Forecast to run out within 7 days at the recent pace, before it
     /// expires (once per package).
     RunningOut,
+    /// The month's postpaid spend reached this percent of the budget (once
+    /// per threshold and month; account-level).
+    BudgetReached { percent: u8 },
+    /// Settlement took the balance below zero: services stop
+    /// (account-level).
+    AccountOverdue,
+    /// A top-up ended the overdue state (account-level).
+    ServiceRestored,
+}
+
+impl Notice {
+    /// About the account (postpaid), not about one resource.
+    pub fn is_account_level(self) -> bool {
+        matches!(
+            self,
+            Notice::BudgetReached { .. } | Notice::AccountOverdue | Notice::ServiceRestored
+        )
+    }
 }
 
 /// Tencent Cloud subscription reminders (in-site message, SMS, email).

@@ -10,9 +10,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::api::{
-    ApiError, DeductionPage, DeductionsRequest, ListResourcesRequest, NoticePage, NoticesRequest,
+    ApiError, BillPage, BillsRequest, DeductionPage, DeductionsRequest, ListResourcesRequest, NoticePage, NoticesRequest,
     OutboxPage, OutboxRequest, PostpaidChange, ResourcePage,
 };
+use crate::billing::{BillLine, Budget, OpenHour, TopUpKey};
 use crate::deduction::{Deduction, DeductionEntry};
 use crate::forecast::UsageBasis;
 use crate::knowledge::{KnowledgeItem, KnowledgeState};
@@ -20,6 +21,7 @@ use crate::model::{Account, Resource, ResourceKind, User};
 use crate::notify::{NoticeRecord, OutboxMessage, UsageRecord};
 use crate::postpaid::PostpaidState;
 use crate::reminders::FiredKey;
+use crate::webhook::{Delivery, Endpoint, Event};
 
 pub type StoreResult<T> = Result<T, ApiError>;
 
@@ -228,6 +230,67 @@ pub trait Store {
         skip: usize,
         take: usize,
     ) -> StoreResult<OutboxPage>;
+
+    // Postpaid billing.
+    /// Count `units` drawn postpaid at `at` into its UTC hour, or, when
+    /// that hour is settled already (a request that began before the
+    /// settlement committed), into the first open hour after it.
+    fn add_postpaid_units(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        at: DateTime<Utc>,
+        units: u64,
+    ) -> StoreResult<()>;
+    /// Every hour of postpaid usage not settled yet (the current one
+    /// included): a handful, however long the history.
+    fn open_hours(&mut self, tenant: &str) -> StoreResult<Vec<OpenHour>>;
+    /// Settle these hours: each becomes a bill line, once.
+    fn settle_hours(&mut self, tenant: &str, lines: &[BillLine]) -> StoreResult<()>;
+    /// The sum of bill lines for hours from `from` on, in cents.
+    fn billed_since(&mut self, tenant: &str, from: DateTime<Utc>) -> StoreResult<i64>;
+    /// One page of bill lines, the newest hour first; the request is
+    /// validated.
+    fn bills(
+        &mut self,
+        tenant: &str,
+        q: &BillsRequest,
+        skip: usize,
+        take: usize,
+    ) -> StoreResult<BillPage>;
+    fn budget(&mut self, tenant: &str) -> StoreResult<Option<Budget>>;
+    fn save_budget(&mut self, tenant: &str, b: Option<&Budget>) -> StoreResult<()>;
+    fn top_up_key(&mut self, tenant: &str, key: &str) -> StoreResult<Option<TopUpKey>>;
+    fn save_top_up_key(
+        &mut self,
+        tenant: &str,
+        key: &str,
+        k: &TopUpKey,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    // Webhooks.
+    /// Oldest first.
+    fn endpoints(&mut self, tenant: &str) -> StoreResult<Vec<Endpoint>>;
+    fn add_endpoint(&mut self, e: &Endpoint, secret: &str) -> StoreResult<()>;
+    fn delete_endpoint(&mut self, tenant: &str, id: &str) -> StoreResult<()>;
+    /// A new signing secret (unguessable where it matters: the server).
+    fn new_secret(&mut self) -> String;
+    /// Whether webhooks may go to private addresses and over http://
+    /// (the server's `--allow-private-webhooks`, for tests).
+    fn private_webhooks_allowed(&self) -> bool {
+        false
+    }
+    /// Record an event with a pending delivery for each of the tenant's
+    /// endpoints (or only `only`).
+    fn add_event(&mut self, e: &Event, only: Option<&str>) -> StoreResult<()>;
+    /// An endpoint's latest deliveries, the newest event first.
+    fn deliveries(
+        &mut self,
+        tenant: &str,
+        endpoint_id: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>>;
 
     /// The engine says what it changed (for live updates after commit).
     fn changed(&mut self, tenant: &str, what: Change);

@@ -253,7 +253,9 @@ pub fn fire_running_out<S: Store>(
         }
         n += 1;
         let seq = s.next_message_seq(tenant)?;
-        s.add_notice(&NoticeRecord {
+        super::add_notice(
+            s,
+            &NoticeRecord {
             id: format!("ntc-{tenant}-{seq:08}"),
             tenant_id: tenant.to_string(),
             resource_id: r.id.clone(),
@@ -262,7 +264,8 @@ pub fn fire_running_out<S: Store>(
             notice: Notice::RunningOut,
             at: now,
             read_by: Vec::new(),
-        })?;
+        },
+        )?;
     }
     if n > 0 {
         s.changed(tenant, Change::Notice);

@@ -100,6 +100,12 @@ pub fn report_usage<S: Store>(
                 save(s, before, &after, now)?;
             }
         }
+        if d.postpaid > 0 {
+            s.add_postpaid_units(t, req.kind, now, d.postpaid)?;
+            // The month's spend moved: alert, or turn postpaid off, now
+            // rather than at settlement.
+            super::check_budget(s, t, now)?;
+        }
         d
     };
     s.add_usage_record(&record)?;

@@ -3,19 +3,23 @@
 //! the same path: [`advance`] the tenant to now, apply the action (which
 //! fires what it made due), and the caller commits.
 
+mod billing;
 mod capacity;
 mod forecasting;
 mod listing;
 mod metering;
 mod notices;
 mod settings;
+mod webhooks;
 
+pub use billing::*;
 pub use capacity::*;
 pub use forecasting::*;
 pub use listing::*;
 pub use metering::*;
 pub use notices::*;
 pub use settings::*;
+pub use webhooks::*;
 
 use crate::api::*;
 use crate::knowledge::{self, KnowledgeState};
@@ -76,7 +80,9 @@ fn fire_these<S: Store>(
         n += 1;
         let seq = s.next_message_seq(&r.tenant_id)?;
         match t {
-            Threshold::Notice(notice) => s.add_notice(&NoticeRecord {
+            Threshold::Notice(notice) => add_notice(
+                s,
+                &NoticeRecord {
                 id: format!("ntc-{}-{seq:08}", r.tenant_id),
                 tenant_id: r.tenant_id.clone(),
                 resource_id: r.id.clone(),
@@ -85,16 +91,27 @@ fn fire_these<S: Store>(
                 notice,
                 at: now,
                 read_by: Vec::new(),
-            })?,
-            Threshold::Reminder(reminder) => s.add_outbox(&OutboxMessage {
-                id: format!("msg-{}-{seq:08}", r.tenant_id),
-                tenant_id: r.tenant_id.clone(),
-                resource_id: r.id.clone(),
-                resource_name: r.name.clone(),
-                reminder,
-                channels: CHANNELS.to_vec(),
-                at: now,
-            })?,
+            },
+            )?,
+            Threshold::Reminder(reminder) => {
+                let m = OutboxMessage {
+                    id: format!("msg-{}-{seq:08}", r.tenant_id),
+                    tenant_id: r.tenant_id.clone(),
+                    resource_id: r.id.clone(),
+                    resource_name: r.name.clone(),
+                    reminder,
+                    channels: CHANNELS.to_vec(),
+                    at: now,
+                };
+                s.add_outbox(&m)?;
+                let data = serde_json::json!({
+                    "MessageId": m.id,
+                    "Reminder": m.reminder,
+                    "ResourceId": m.resource_id,
+                    "ResourceName": m.resource_name,
+                });
+                emit(s, &r.tenant_id, crate::webhook::EventType::Reminder, data, now, None)?;
+            }
         }
     }
     if n > 0 {

@@ -16,15 +16,25 @@ pub fn describe_postpaid<S: Store>(
     let t = &user.tenant_id;
     let state = s.postpaid(t)?;
     let changed_by_name = match &state.changed_by {
+        Some(id) if id == super::BUDGET_ACTOR => Some("Monthly budget".to_string()),
         Some(id) => s.user(id)?.filter(|u| &u.tenant_id == t).map(|u| u.name),
         None => None,
     };
+    let budget = s.budget(t)?;
+    let month = super::month_spend(s, t, now)?;
+    let fired_thresholds = budget
+        .as_ref()
+        .map(|b| crate::billing::reached(b, month.spent_cents))
+        .unwrap_or_default();
     Ok(PostpaidView {
         state,
         changed_by_name,
         account: account(s, t)?,
         history: s.postpaid_history(t, 20)?,
         forecasts: super::kind_forecasts(s, t, now)?,
+        budget,
+        month,
+        fired_thresholds,
         as_of: now,
     })
 }
