@@ -8,7 +8,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use billing_rules::actions::{self, parse, Action};
-use billing_rules::api::{ApiError, ErrorCode, ReportUsageRequest};
+use billing_rules::api::{
+    ApiError, CreateWebhookRequest, ErrorCode, ReportUsageRequest, TopUpRequest,
+};
 use billing_rules::engine;
 use billing_rules::model::User;
 use billing_rules::store::Store;
@@ -27,12 +29,13 @@ pub const COOKIE: &str = "billing_session";
 pub const PROXY_SECRET_HEADER: &str = "x-billing-proxy-secret";
 
 /// Actions outside the console's own set.
-pub const SERVER_ACTIONS: [&str; 5] = [
+pub const SERVER_ACTIONS: [&str; 6] = [
     "DescribeServerInfo",
     "SignIn",
     "SignOut",
     "SignOutEverywhere",
     "ReportUsage",
+    "TopUp",
 ];
 
 /// The address a request came from, when the server knows it.
@@ -298,7 +301,7 @@ pub async fn handle(
     JsonObject(body): JsonObject,
 ) -> Result<Response, Failure> {
     let writes = match action.as_str() {
-        "ReportUsage" | "SignIn" | "SignOut" | "SignOutEverywhere" => true,
+        "ReportUsage" | "TopUp" | "SignIn" | "SignOut" | "SignOutEverywhere" => true,
         name => Action::from_name(name).is_some_and(Action::is_write),
     };
     let slots = if writes { &st.writers } else { &st.readers };
@@ -338,7 +341,7 @@ fn run(
     peer: &Peer,
     body: Value,
 ) -> Result<Answer, ApiError> {
-    let now = Utc::now();
+    let now = st.now();
     match action {
         "DescribeServerInfo" => {
             parse::<actions::Empty>(body)?;
@@ -443,6 +446,21 @@ fn run(
                 None,
             ))
         }
+        "TopUp" => {
+            if !operator_ok(st, headers) {
+                return Err(bad(
+                    ErrorCode::AuthFailureUnauthorizedOperation,
+                    "TopUp needs the operator credential.",
+                ));
+            }
+            let req: TopUpRequest = parse(body)?;
+            let tenant = req.tenant_id.clone();
+            crate::trace::record_tenant(&tenant);
+            Ok((
+                to_json(write(st, &tenant, now, |s| engine::top_up(s, &req, now))?)?,
+                None,
+            ))
+        }
         name => {
             let action = Action::from_name(name).ok_or_else(|| {
                 bad(
@@ -455,6 +473,11 @@ fn run(
                 let user = st.db.read(|s| resolve(s, &who))?;
                 check_origin(st, headers)?;
                 within_rate(st, who.key())?;
+                if action == Action::CreateWebhook {
+                    // Where the name points now; each delivery checks again.
+                    let req: CreateWebhookRequest = parse(body.clone())?;
+                    crate::webhooks::resolve_allowed(&req.url, st.config.webhooks.allow_private)?;
+                }
                 write(st, &user.tenant_id, now, |s| {
                     actions::dispatch(s, action, &user.id, body, now)
                 })?

@@ -11,8 +11,10 @@ pub mod serve;
 pub mod store;
 pub mod trace;
 pub mod web;
+pub mod webhooks;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -89,6 +91,14 @@ pub struct Config {
     /// `write_every`.
     pub write_burst: u32,
     pub write_every: Duration,
+    /// Alert delivery to webhooks.
+    pub webhooks: webhooks::Settings,
+    /// Seconds the server's clock runs ahead of real time: 0, except in
+    /// tests that let hours pass (settlement, budgets).
+    pub clock_skew: Arc<AtomicI64>,
+    /// Run the sweep (time-driven rules, settlement) and the webhook
+    /// sender in the background. The binary always does; tests choose.
+    pub jobs: bool,
 }
 
 impl Config {
@@ -113,6 +123,9 @@ impl Config {
             sessions_per_user: 10,
             write_burst: 10,
             write_every: Duration::from_millis(500),
+            webhooks: webhooks::Settings::default(),
+            clock_skew: Arc::new(AtomicI64::new(0)),
+            jobs: false,
         }
     }
 }
@@ -138,6 +151,13 @@ pub struct AppState {
 }
 
 pub type Shared = Arc<AppState>;
+
+impl AppState {
+    /// The server's clock: real time, plus the configured skew.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + chrono::Duration::seconds(self.config.clock_skew.load(Ordering::Relaxed))
+    }
+}
 
 /// How the database was found at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,7 +187,8 @@ pub fn open_state(config: Config) -> Result<(Shared, Opened), DbError> {
         Database::Postgres(_) => (config.pool_size / 2).max(1),
     };
     // Each request holds one connection at a time; the sweep one more.
-    let db = Db::open(&config.database, config.pool_size + writers + 1)?;
+    let mut db = Db::open(&config.database, config.pool_size + writers + 2)?;
+    db.private_webhooks = config.webhooks.allow_private;
     let seeded = db.migrate_and_seed(|| {
         let now = Utc::now();
         (billing_rules::seed::demo(now), now)
@@ -215,7 +236,7 @@ pub fn publish(state: &AppState, changes: &Changes) {
 /// replicas may sweep at once: each tenant is locked while it is brought up
 /// to date, and every threshold fires once by its unique key.
 pub fn sweep(state: &AppState) -> Result<usize, ApiError> {
-    let now = Utc::now();
+    let now = state.now();
     let mut done = 0;
     loop {
         let tenants = state.db.read(|s| s.due_tenants(now, 500))?;
@@ -228,12 +249,48 @@ pub fn sweep(state: &AppState) -> Result<usize, ApiError> {
         }
         done += tenants.len();
     }
+    settle(state, now)?;
     state
         .db
         .write(None, |s| s.purge_sessions(now.timestamp()))?;
     // Forget the rate of callers that have been quiet.
     state.write_limiter.retain_recent();
     Ok(done)
+}
+
+/// Settle every closed hour of postpaid usage, tenant by tenant, each in
+/// its own transaction holding the tenant's lock. Replicas may settle at
+/// once: an hour is settled by whichever locks the tenant first, and the
+/// other finds it settled. Hours missed while no server ran are caught up
+/// here. Returns the bill lines written.
+pub fn settle(state: &AppState, now: chrono::DateTime<Utc>) -> Result<usize, ApiError> {
+    let before = billing_rules::forecast::hour_of(now);
+    let mut lines = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    loop {
+        let tenants = state.db.read(|s| {
+            store::postpaid_sql::unsettled_tenants(s.conn(), before, 500).map_err(store::internal)
+        })?;
+        // A tenant that stays open after its settlement (it cannot, unless
+        // its account is gone) is not tried again in this round.
+        let fresh: Vec<String> = tenants.into_iter().filter(|t| seen.insert(t.clone())).collect();
+        if fresh.is_empty() {
+            return Ok(lines);
+        }
+        for t in &fresh {
+            let (written, changes) = state
+                .db
+                .write(Some(t), |s| engine::settle(s, t, now).map(|l| l.len()))?;
+            lines += written;
+            publish(state, &changes);
+        }
+    }
+}
+
+/// Start the background jobs: the sweep and the webhook sender.
+pub fn spawn_jobs(state: Shared) {
+    spawn_sweeper(state.clone());
+    webhooks::spawn_sender(state);
 }
 
 /// Apply time-driven rules every `sweep_every` while the server runs.

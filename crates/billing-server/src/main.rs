@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use billing_server::serve::{serve, Limits};
-use billing_server::{open_state, spawn_sweeper, AuthMode, Config, Database, Opened, ProxyTrust};
+use billing_server::{open_state, spawn_jobs, AuthMode, Config, Database, Opened, ProxyTrust};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
@@ -75,6 +75,11 @@ struct Args {
     /// Seconds between sweeps applying time-driven rules.
     #[arg(long, default_value_t = 30)]
     sweep_secs: u64,
+    /// Let alert webhooks go to private, loopback and link-local addresses,
+    /// and over plain http:// (tests; a receiver on the same network on
+    /// purpose). Off by default: only https:// to public addresses.
+    #[arg(long, env = "BILLING_ALLOW_PRIVATE_WEBHOOKS")]
+    allow_private_webhooks: bool,
     /// The console's public origin (e.g. https://billing.example.com).
     #[arg(long, env = "BILLING_PUBLIC_ORIGIN")]
     public_origin: Option<String>,
@@ -127,6 +132,7 @@ async fn main() {
         refuse("--trust-proxy-header needs --public-origin https://… (state-changing requests must come from that origin; a request's own Host is trusted only on loopback).");
     }
     config.operator_token = args.operator_token;
+    config.webhooks.allow_private = args.allow_private_webhooks;
     config.sweep_every = Duration::from_secs(args.sweep_secs.max(1));
     config.public_origin = args.public_origin;
     config.write_burst = args.write_burst.max(1);
@@ -154,7 +160,7 @@ async fn main() {
             "billing-server: kept the existing database {shown} (start with --reset to begin again from the demo seed)"
         ),
     }
-    spawn_sweeper(state.clone());
+    spawn_jobs(state.clone());
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
         Ok(l) => l,
         Err(e) => {

@@ -126,6 +126,36 @@ fn actions() -> Vec<(&'static str, &'static str, RefOr<Schema>, RefOr<Schema>)> 
                 r("DeductionsRequest"),
                 r("DeductionPage"),
             ),
+            Action::DescribeBills => (
+                "Postpaid charges: one settled line per UTC hour and kind, the newest hour first, with the sum of every matching line",
+                r("BillsRequest"),
+                r("BillPage"),
+            ),
+            Action::ModifyPostpaidBudget => (
+                "Set (or, without AmountCents, remove) the monthly postpaid budget: alert thresholds, and optionally turn postpaid off when it is reached (main account or the Postpaid Settings grant)",
+                r("ModifyBudgetRequest"),
+                r("PostpaidView"),
+            ),
+            Action::DescribeWebhooks => (
+                "Alert webhook endpoints and each one's 20 latest deliveries",
+                empty(),
+                r("WebhooksView"),
+            ),
+            Action::CreateWebhook => (
+                "Register an https endpoint for alerts; answers its signing secret, once (main account or the grant)",
+                r("CreateWebhookRequest"),
+                r("CreatedWebhook"),
+            ),
+            Action::DeleteWebhook => (
+                "Remove an endpoint and its pending deliveries (main account or the grant)",
+                r("WebhookRef"),
+                r("Nothing"),
+            ),
+            Action::SendTestWebhook => (
+                "Queue a test event for one endpoint (main account or the grant)",
+                r("WebhookRef"),
+                r("Nothing"),
+            ),
         };
         v.push((a.name(), summary, req, resp));
     }
@@ -153,6 +183,12 @@ fn actions() -> Vec<(&'static str, &'static str, RefOr<Schema>, RefOr<Schema>)> 
         "Metering (operator credential only): deduct usage in the rules' order, idempotent per key",
         r("ReportUsageRequest"),
         r("Deduction"),
+    ));
+    v.push((
+        "TopUp",
+        "Add to a tenant's balance (operator credential only), idempotent per key; a balance back at zero or more ends the overdue state",
+        r("TopUpRequest"),
+        r("TopUpResult"),
     ));
     v
 }
@@ -201,6 +237,16 @@ fn refusals(action: &str) -> Vec<ErrorCode> {
         "DescribeDeductions" => {
             [&signed_in[..], &[InvalidParameterValue, ResourceNotFound]].concat()
         }
+        "TopUp" => vec![
+            AuthFailureUnauthorizedOperation,
+            InvalidParameterValue,
+            ResourceNotFound,
+            FailedOperation,
+        ],
+        "DescribeBills" => [&signed_in[..], &[InvalidParameterValue]].concat(),
+        "ModifyPostpaidBudget" => [&change[..], &[InvalidParameterValue]].concat(),
+        "CreateWebhook" => [&change[..], &[InvalidParameterValue]].concat(),
+        "DeleteWebhook" | "SendTestWebhook" => [&change[..], &[ResourceNotFound]].concat(),
         "DescribeSubAccountPermissions" => {
             vec![AuthFailureUnauthorizedOperation, UnauthorizedOperation]
         }
@@ -392,7 +438,7 @@ pub fn document() -> OpenApi {
             );
         op = error_responses(op, &refusals(name));
         op = match name {
-            "ReportUsage" => op.security(security("operator")),
+            "ReportUsage" | "TopUp" => op.security(security("operator")),
             "DescribeServerInfo" | "SignIn" | "SignOut" => op,
             _ => op.security(security("session")),
         };
@@ -458,6 +504,15 @@ pub fn document() -> OpenApi {
     components = with::<RenewResult>(components);
     components = with::<RestoreResult>(components);
     components = with::<PostpaidView>(components);
+    components = with::<ModifyBudgetRequest>(components);
+    components = with::<BillsRequest>(components);
+    components = with::<BillPage>(components);
+    components = with::<TopUpRequest>(components);
+    components = with::<TopUpResult>(components);
+    components = with::<WebhooksView>(components);
+    components = with::<CreateWebhookRequest>(components);
+    components = with::<CreatedWebhook>(components);
+    components = with::<WebhookRef>(components);
     components = with::<PostpaidChange>(components);
     components = with::<ModifyPostpaidRequest>(components);
     components = with::<ModifyPermissionRequest>(components);

@@ -11,10 +11,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/0003_forecasts_and_deductions.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/0004_postpaid_billing_and_webhooks.sql"),
+    ),
 ];
 
 /// The schema version this build needs.
-pub const LATEST: i64 = 3;
+pub const LATEST: i64 = 4;
 
 /// The migration text for one dialect.
 pub fn translate(sql: &str, d: Dialect) -> String {

@@ -9,6 +9,7 @@ mod codec;
 mod import;
 pub mod migrate;
 pub mod postgres;
+pub mod postpaid_sql;
 pub mod sql;
 mod sql_store;
 pub mod sqlite;
@@ -81,6 +82,8 @@ pub struct Db {
     /// Other processes on the same file are still held off by
     /// `BEGIN IMMEDIATE` and the busy timeout.
     writer: Mutex<()>,
+    /// Webhooks may go to private addresses and over http:// (tests).
+    pub private_webhooks: bool,
 }
 
 /// What a committed write changed, per tenant.
@@ -131,6 +134,7 @@ impl Db {
         Ok(Db {
             pool,
             writer: Mutex::new(()),
+            private_webhooks: false,
         })
     }
 
@@ -176,7 +180,7 @@ impl Db {
                     }
                 }
             }
-            finish(conn, true, f)
+            finish(conn, true, self.private_webhooks, f)
         })
         .map_err(db)?
     }
@@ -193,7 +197,7 @@ impl Db {
                     .batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .map_err(db)?,
             }
-            finish(conn, false, f).map(|(v, _)| v)
+            finish(conn, false, self.private_webhooks, f).map(|(v, _)| v)
         })
         .map_err(db)?
     }
@@ -331,12 +335,14 @@ fn rollback(conn: &mut dyn Sql, e: DbError) -> ApiError {
 fn finish<T>(
     conn: &mut dyn Sql,
     write: bool,
+    private_webhooks: bool,
     f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
 ) -> Result<(T, Changes), ApiError> {
     let mut store = SqlStore {
         conn: &mut *conn,
         changes: Changes::new(),
         saved: None,
+        private_webhooks,
     };
     let out = catch_unwind(AssertUnwindSafe(|| f(&mut store)));
     let changes = std::mem::take(&mut store.changes);

@@ -8,7 +8,10 @@ use billing_rules::api::{
     NoticeView, NoticesRequest, OutboxPage, OutboxRequest, PostpaidChange, ResourcePage,
     ResourceRow, SortKey, StatusCounts,
 };
+use billing_rules::api::{BillPage, BillsRequest};
+use billing_rules::billing::{BillLine, Budget, OpenHour, TopUpKey};
 use billing_rules::deduction::DeductionEntry;
+use billing_rules::webhook::{Delivery, Endpoint, Event};
 use billing_rules::forecast::{self, UsageBasis};
 use billing_rules::knowledge::{KnowledgeItem, KnowledgeState};
 use billing_rules::model::{Account, Resource, ResourceKind, User};
@@ -20,6 +23,7 @@ use billing_rules::store::{Change, Store, StoreResult, UsageKey};
 use chrono::{DateTime, Utc};
 
 use super::codec::*;
+use super::postpaid_sql as ps;
 use super::import::*;
 use super::sql::{Row, Sql, V};
 use super::{db, Changes};
@@ -29,6 +33,8 @@ pub struct SqlStore<'c> {
     pub(super) conn: &'c mut dyn Sql,
     pub(super) changes: Changes,
     pub(super) saved: Option<Changes>,
+    /// The server's `--allow-private-webhooks`.
+    pub(super) private_webhooks: bool,
 }
 
 impl SqlStore<'_> {
@@ -949,6 +955,98 @@ impl Store for SqlStore<'_> {
             })
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(OutboxPage { items, total })
+    }
+
+    fn add_postpaid_units(
+        &mut self,
+        tenant: &str,
+        kind: ResourceKind,
+        at: DateTime<Utc>,
+        units: u64,
+    ) -> StoreResult<()> {
+        ps::add_postpaid_units(self.conn, tenant, kind, at, units).map_err(db)
+    }
+
+    fn open_hours(&mut self, tenant: &str) -> StoreResult<Vec<OpenHour>> {
+        ps::open_hours(self.conn, tenant).map_err(db)
+    }
+
+    fn settle_hours(&mut self, tenant: &str, lines: &[BillLine]) -> StoreResult<()> {
+        ps::settle_hours(self.conn, tenant, lines).map_err(db)
+    }
+
+    fn billed_since(&mut self, tenant: &str, from: DateTime<Utc>) -> StoreResult<i64> {
+        ps::billed_since(self.conn, tenant, from).map_err(db)
+    }
+
+    fn bills(
+        &mut self,
+        tenant: &str,
+        q: &BillsRequest,
+        skip: usize,
+        take: usize,
+    ) -> StoreResult<BillPage> {
+        ps::bills(self.conn, tenant, q, skip, take).map_err(db)
+    }
+
+    fn budget(&mut self, tenant: &str) -> StoreResult<Option<Budget>> {
+        ps::budget(self.conn, tenant).map_err(db)
+    }
+
+    fn save_budget(&mut self, tenant: &str, b: Option<&Budget>) -> StoreResult<()> {
+        ps::save_budget(self.conn, tenant, b).map_err(db)
+    }
+
+    fn top_up_key(&mut self, tenant: &str, key: &str) -> StoreResult<Option<TopUpKey>> {
+        ps::top_up_key(self.conn, tenant, key).map_err(db)
+    }
+
+    fn save_top_up_key(
+        &mut self,
+        tenant: &str,
+        key: &str,
+        k: &TopUpKey,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        ps::save_top_up_key(self.conn, tenant, key, k, at).map_err(db)
+    }
+
+    fn endpoints(&mut self, tenant: &str) -> StoreResult<Vec<Endpoint>> {
+        ps::endpoints(self.conn, tenant).map_err(db)
+    }
+
+    fn add_endpoint(&mut self, e: &Endpoint, secret: &str) -> StoreResult<()> {
+        ps::add_endpoint(self.conn, e, secret).map_err(db)
+    }
+
+    fn delete_endpoint(&mut self, tenant: &str, id: &str) -> StoreResult<()> {
+        ps::delete_endpoint(self.conn, tenant, id).map_err(db)
+    }
+
+    /// 244 random bits (two v4 UUIDs).
+    fn new_secret(&mut self) -> String {
+        format!(
+            "whsec_{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+    }
+
+    fn private_webhooks_allowed(&self) -> bool {
+        self.private_webhooks
+    }
+
+    fn add_event(&mut self, e: &Event, only: Option<&str>) -> StoreResult<()> {
+        ps::add_event(self.conn, e, only).map_err(db)
+    }
+
+    fn deliveries(
+        &mut self,
+        tenant: &str,
+        endpoint_id: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Delivery>> {
+        ps::deliveries(self.conn, tenant, endpoint_id, limit).map_err(db)
     }
 
     fn changed(&mut self, tenant: &str, what: Change) {
