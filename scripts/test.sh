@@ -30,7 +30,7 @@ step "Native tests: rules core (unit + property), client helpers, server on SQLi
 CHROMEDRIVER="$(command -v chromedriver)" cargo test --workspace --locked
 
 step "Server tests again on PostgreSQL: HTTP suite, security, differential (memory = SQLite = PostgreSQL), three replicas, SIGKILL"
-BILLING_TEST_BACKEND=postgres cargo test -p billing-server --locked --test http --test security --test differential --test replicas
+BILLING_TEST_BACKEND=postgres cargo test -p billing-server --locked --test http --test security --test differential --test replicas --test postpaid_billing
 
 # Fuzz the served API from its OpenAPI document (schemathesis, every check,
 # as the main account and as a sub-account): 0 failures, no 5xx.

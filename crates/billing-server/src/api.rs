@@ -474,7 +474,10 @@ fn run(
                 check_origin(st, headers)?;
                 within_rate(st, who.key())?;
                 if action == Action::CreateWebhook {
-                    // Where the name points now; each delivery checks again.
+                    st.db
+                        .read(|s| engine::webhook_manager(s, &user.id).map(|_| ()))?;
+                    // Where the name points now (outside the transaction;
+                    // each delivery checks again).
                     let req: CreateWebhookRequest = parse(body.clone())?;
                     crate::webhooks::resolve_allowed(&req.url, st.config.webhooks.allow_private)?;
                 }

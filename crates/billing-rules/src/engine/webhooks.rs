@@ -33,7 +33,8 @@ pub fn emit<S: Store>(
     )
 }
 
-fn manager<S: Store>(s: &mut S, user_id: &str) -> Result<User, ApiError> {
+/// The user, when they may add, remove and test endpoints.
+pub fn webhook_manager<S: Store>(s: &mut S, user_id: &str) -> Result<User, ApiError> {
     let user = user(s, user_id)?;
     let account = account(s, &user.tenant_id)?;
     postpaid::may_manage(&user, &account).map_err(|_| {
@@ -77,7 +78,7 @@ pub fn create_webhook<S: Store>(
     req: &CreateWebhookRequest,
     now: DateTime<Utc>,
 ) -> Result<CreatedWebhook, ApiError> {
-    let user = manager(s, user_id)?;
+    let user = webhook_manager(s, user_id)?;
     webhook::check_url(&req.url, s.private_webhooks_allowed())
         .map_err(|m| ApiError::new(ErrorCode::InvalidParameterValue, m))?;
     let t = &user.tenant_id;
@@ -128,7 +129,7 @@ pub fn delete_webhook<S: Store>(
     user_id: &str,
     req: &WebhookRef,
 ) -> Result<(), ApiError> {
-    let user = manager(s, user_id)?;
+    let user = webhook_manager(s, user_id)?;
     known_endpoint(s, &user.tenant_id, &req.endpoint_id)?;
     s.delete_endpoint(&user.tenant_id, &req.endpoint_id)?;
     s.changed(&user.tenant_id, Change::Postpaid);
@@ -142,7 +143,7 @@ pub fn send_test_webhook<S: Store>(
     req: &WebhookRef,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let user = manager(s, user_id)?;
+    let user = webhook_manager(s, user_id)?;
     known_endpoint(s, &user.tenant_id, &req.endpoint_id)?;
     emit(
         s,

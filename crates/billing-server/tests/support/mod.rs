@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod receiver;
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,9 @@ impl Server {
                     .await
                     .unwrap()
                     .expect("open state");
+                if state.config.jobs {
+                    billing_server::spawn_jobs(state.clone());
+                }
                 let mut listener = None;
                 for _ in 0..100 {
                     match tokio::net::TcpListener::bind(&addr).await {
@@ -192,9 +196,14 @@ impl Client {
     }
 
     pub async fn operator(&self, body: Value) -> (u16, Value) {
+        self.operator_call("ReportUsage", body).await
+    }
+
+    /// An operator action (ReportUsage, TopUp) with the operator token.
+    pub async fn operator_call(&self, action: &str, body: Value) -> (u16, Value) {
         let auth = format!("Bearer {OPERATOR}");
         self.send(
-            "ReportUsage",
+            action,
             body.to_string(),
             false,
             &[("Authorization", auth.as_str())],
