@@ -43,6 +43,8 @@ async fn replica(database: &str) -> Replica {
         .args(["--addr", &format!("127.0.0.1:{port}"), "--sweep-secs", "1"])
         // The cooldown across replicas is under test, not the rate limit.
         .args(["--write-burst", "1000"])
+        // Webhooks go to a receiver on loopback.
+        .arg("--allow-private-webhooks")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -310,4 +312,106 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
 
 fn survivor_client(r: &Replica) -> Client {
     Client::with_jar(Default::default(), &r.base)
+}
+
+/// Run `sql` on the database (on a thread of its own).
+fn exec(db: &Db, sql: &str) {
+    std::thread::scope(|t| {
+        t.spawn(|| {
+            db.write(None, |s| {
+                s.conn()
+                    .batch(sql)
+                    .map_err(billing_server::store::internal)
+            })
+            .unwrap()
+        })
+        .join()
+        .unwrap()
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_settle_each_hour_once_and_deliver_each_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database(&dir, "settle");
+    let first = replica(&url).await; // migrates and seeds
+    let db = std::thread::scope(|t| {
+        t.spawn(|| Db::open(&billing_server::Database::parse(&url), 1).unwrap())
+            .join()
+            .unwrap()
+    });
+    let balance = |t: &str| {
+        count(
+            &db,
+            &format!("SELECT balance_cents FROM accounts WHERE tenant_id = '{t}'"),
+        )
+    };
+    let before = [balance("t-acme"), balance("t-globex")];
+    // Two days of postpaid usage nobody settled (as after an outage):
+    // each hour 1M tokens (80 cents) and 1,000 search calls (400 cents).
+    let hour = 3_600_000_000_000i64;
+    let now_hour = chrono::Utc::now().timestamp_nanos_opt().unwrap() / hour * hour;
+    let mut values = Vec::new();
+    for t in ["t-acme", "t-globex"] {
+        for h in 1..=48 {
+            let at = now_hour - h * hour;
+            values.push(format!("('{t}', 'TokenPackage', {at}, 1000000)"));
+            values.push(format!("('{t}', 'SearchPackage', {at}, 1000)"));
+        }
+    }
+    exec(
+        &db,
+        &format!(
+            "INSERT INTO postpaid_hours (tenant_id, kind, hour, units) VALUES {}",
+            values.join(", ")
+        ),
+    );
+    // Two more replicas start at once; each settles on start and every
+    // second, as does the first.
+    let (a, b) = tokio::join!(replica(&url), replica(&url));
+    let rs = [first, a, b];
+    let open = "SELECT COUNT(*) FROM postpaid_hours WHERE settled_at IS NULL";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&db, open) > 0 {
+        assert!(Instant::now() < deadline, "never settled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let each = 48 * (80 + 400);
+    assert_eq!(
+        [balance("t-acme"), balance("t-globex")],
+        [before[0] - each, before[1] - each],
+        "each hour debited once"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM postpaid_hours WHERE settled_at IS NOT NULL"
+        ),
+        192
+    );
+
+    // Events queued through every replica reach the receiver once each,
+    // whichever replica's sender claims them.
+    let receiver = support::receiver::Receiver::start(0).await;
+    let cs = clients(&rs);
+    let (st, v) = cs[0].call("SignIn", json!({ "UserId": ACME_MAIN })).await;
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = cs[0]
+        .call("CreateWebhook", json!({ "Url": receiver.url() }))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let id = v["Response"]["Endpoint"]["Id"].as_str().unwrap().to_string();
+    for i in 0..30 {
+        let (st, v) = cs[i % 3]
+            .call("SendTestWebhook", json!({ "EndpointId": id }))
+            .await;
+        assert_eq!(st, 200, "{v}");
+    }
+    let got = receiver.wait_for(30, Duration::from_secs(30)).await;
+    assert_eq!(got.len(), 30);
+    // Give the senders time to (wrongly) send any again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let got = receiver.got();
+    let ids: std::collections::BTreeSet<&str> = got.iter().map(|r| r.event_id.as_str()).collect();
+    assert_eq!((got.len(), ids.len()), (30, 30), "each event once");
 }
