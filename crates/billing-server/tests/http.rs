@@ -268,13 +268,29 @@ async fn authorization_matrix() {
             "DescribeDeductions",
             json!({ "ResourceId": "res-tok-trial", "PageNumber": 1, "PageSize": 20 }),
         ),
+        ("DescribeBills", json!({ "PageNumber": 1, "PageSize": 20 })),
+        ("ModifyPostpaidBudget", json!({ "AmountCents": 5000 })),
+        ("DescribeWebhooks", json!({})),
+        // A public address literal: no name to resolve.
+        ("CreateWebhook", json!({ "Url": "https://93.184.216.34/hook" })),
+        ("DeleteWebhook", json!({ "EndpointId": "whk-none" })),
+        ("SendTestWebhook", json!({ "EndpointId": "whk-none" })),
+        (
+            "TopUp",
+            json!({ "TenantId": "t-acme", "AmountCents": 100, "IdempotencyKey": "k" }),
+        ),
     ];
     let expect = |who: Who, action: &str| -> Option<&'static str> {
         let auth = Some("AuthFailure.UnauthorizedOperation");
         let forbidden = Some("UnauthorizedOperation");
         match (who, action) {
-            (_, "ReportUsage") => auth, // operator credential only
+            (_, "ReportUsage" | "TopUp") => auth, // operator credential only
             (Anonymous, _) => auth,
+            (Sub, "ModifyPostpaidBudget" | "CreateWebhook" | "DeleteWebhook" | "SendTestWebhook") => {
+                forbidden
+            }
+            // No such endpoint in the caller's tenant.
+            (_, "DeleteWebhook" | "SendTestWebhook") => Some("ResourceNotFound"),
             (Main, "RestoreKnowledge") | (GrantedSub, "RestoreKnowledge") => {
                 Some("ResourceInsufficient")
             }
