@@ -13,6 +13,7 @@ use crate::components::banners::Banners;
 use crate::components::header::Header;
 use crate::components::nav_tabs::{tab_id, NavTabs, TABS};
 use crate::i18n::{locale, td_string};
+use crate::pages::alerts::AlertsPage;
 use crate::pages::deductions::DeductionsPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::permissions::PermissionsPage;
@@ -131,6 +132,7 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/postpaid") view=PostpaidPage/>
                 <Route path=path!("/permissions") view=PermissionsPage/>
                 <Route path=path!("/deductions") view=DeductionsPage/>
+                <Route path=path!("/alerts") view=AlertsPage/>
             </Routes>
         </main>
     }

@@ -255,6 +255,50 @@ impl Api {
         self.call(Action::DescribeDeductions, req).await
     }
 
+    pub async fn bills(&self, req: &BillsRequest) -> Result<BillPage, ClientError> {
+        self.call(Action::DescribeBills, req).await
+    }
+
+    pub async fn set_budget(&self, req: &ModifyBudgetRequest) -> Result<PostpaidView, ClientError> {
+        self.call(Action::ModifyPostpaidBudget, req).await
+    }
+
+    pub async fn webhooks(&self) -> Result<WebhooksView, ClientError> {
+        self.call(Action::DescribeWebhooks, Empty {}).await
+    }
+
+    pub async fn create_webhook(&self, url: &str) -> Result<CreatedWebhook, ClientError> {
+        self.call(
+            Action::CreateWebhook,
+            CreateWebhookRequest {
+                url: url.to_string(),
+            },
+        )
+        .await
+    }
+
+    pub async fn delete_webhook(&self, endpoint_id: &str) -> Result<(), ClientError> {
+        self.call::<Value>(
+            Action::DeleteWebhook,
+            WebhookRef {
+                endpoint_id: endpoint_id.to_string(),
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn send_test_webhook(&self, endpoint_id: &str) -> Result<(), ClientError> {
+        self.call::<Value>(
+            Action::SendTestWebhook,
+            WebhookRef {
+                endpoint_id: endpoint_id.to_string(),
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+
     pub async fn sign_out(&self) -> Result<(), ClientError> {
         let text = self.0.call("SignOut", serde_json::json!({})).await?;
         parse_envelope::<Value>(&text).map(|_| ())

@@ -1,6 +1,7 @@
 //! Reusable pieces of the console, one per file.
 
 pub mod banners;
+pub mod budget_panel;
 pub mod dialog;
 pub mod error_alert;
 pub mod expiry_badge;
@@ -9,6 +10,7 @@ pub mod header;
 pub mod knowledge_panel;
 pub mod nav_tabs;
 pub mod notification_bell;
+pub mod postpaid_charges;
 pub mod run_out_forecasts;
 pub mod switch;
 pub mod usage_bar;

@@ -20,10 +20,18 @@ pub fn notice_text(n: &Notice, l: Locale) -> String {
         Notice::ExpiringSoon { days } => td_string!(l, notice_expiring, count = *days).to_string(),
         Notice::Expired => td_string!(l, status_expired).to_string(),
         Notice::RunningOut => td_string!(l, notice_running_out).to_string(),
+        Notice::BudgetReached { percent } => {
+            td_string!(l, notice_budget, percent = *percent).to_string()
+        }
+        Notice::AccountOverdue => td_string!(l, notice_overdue).to_string(),
+        Notice::ServiceRestored => td_string!(l, notice_restored).to_string(),
     }
 }
 
 fn link(n: &NoticeView) -> String {
+    if n.notice.is_account_level() {
+        return "/postpaid".to_string();
+    }
     format!(
         "/{}?status=all&q={}",
         n.resource_kind.tab().slug(),
@@ -120,7 +128,11 @@ pub fn NotificationBell() -> impl IntoView {
                                     let id = n.id.clone();
                                     let href = link(&n);
                                     let read = n.read;
-                                    let title = td_string!(l, notice_title, what = notice_text(&n.notice, l), name = n.resource_name.clone()).to_string();
+                                    let title = if n.notice.is_account_level() {
+                                        notice_text(&n.notice, l)
+                                    } else {
+                                        td_string!(l, notice_title, what = notice_text(&n.notice, l), name = n.resource_name.clone()).to_string()
+                                    };
                                     let mark_label = td_string!(l, mark_read_label, title = title.clone()).to_string();
                                     let when = if read { td_string!(l, notice_when_read, at = instant(n.at)).to_string() } else { instant(n.at) };
                                     view! {

@@ -1,5 +1,6 @@
 //! One page per route.
 
+pub mod alerts;
 pub mod deductions;
 pub mod not_found;
 pub mod permissions;

@@ -10,8 +10,10 @@ use leptos::task::spawn_local;
 
 use crate::api::{Api, ClientError};
 use crate::clock::Clock;
+use crate::components::budget_panel::BudgetPanel;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
+use crate::components::postpaid_charges::PostpaidCharges;
 use crate::components::run_out_forecasts::RunOutForecasts;
 use crate::components::switch::Switch;
 use crate::format::{duration_words, instant};
@@ -187,6 +189,13 @@ pub fn PostpaidPage() -> impl IntoView {
                 </ConfirmDialog>
             </Show>
             {move || view_state.get().map(|v| view! { <RunOutForecasts forecasts=v.forecasts now=v.as_of/> })}
+            <BudgetPanel view_state=view_state/>
+            <PostpaidCharges currency=Signal::derive(move || view_state.with(|v| v.as_ref().map(|v| v.account.currency.clone()).unwrap_or_else(|| "USD".into())))/>
+            <p class="alerts-link">
+                <a class="btn btn--link" href="/alerts">{td_string!(l, wh_link)}</a>
+                " "
+                <span class="hint">{td_string!(l, wh_link_hint)}</span>
+            </p>
             <h3>{td_string!(l, recent_changes)}</h3>
             {move || view_state.get().map(|v| {
                 if v.history.is_empty() {

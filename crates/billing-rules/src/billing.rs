@@ -91,10 +91,7 @@ pub fn check_budget(b: &Budget) -> Result<(), String> {
     if b.thresholds.is_empty() || b.thresholds.len() > MAX_THRESHOLDS {
         return Err(format!("Give 1 to {MAX_THRESHOLDS} Thresholds."));
     }
-    if b.thresholds
-        .iter()
-        .any(|t| *t == 0 || *t > MAX_THRESHOLD)
-    {
+    if b.thresholds.iter().any(|t| *t == 0 || *t > MAX_THRESHOLD) {
         return Err(format!("Each threshold is 1 to {MAX_THRESHOLD} percent."));
     }
     if b.thresholds.windows(2).any(|w| w[0] >= w[1]) {

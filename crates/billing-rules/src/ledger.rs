@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use crate::api::*;
 use crate::billing::{BillLine, Budget, OpenHour, TopUpKey};
 use crate::deduction::{self, Deduction, DeductionEntry};
-use crate::webhook::{Delivery, DeliveryState, Endpoint, Event};
 use crate::engine;
 use crate::forecast::{self, UsageBasis};
 use crate::knowledge::{KnowledgeItem, KnowledgeState};
@@ -22,6 +21,7 @@ use crate::query;
 use crate::reminders::{Fired, FiredKey};
 use crate::status::{status, Status};
 use crate::store::{Change, Store, StoreResult, UsageKey};
+use crate::webhook::{Delivery, DeliveryState, Endpoint, Event};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
@@ -570,7 +570,10 @@ impl Store for Ledger {
         hits.sort_by(|a, b| (b.hour, b.kind.spec().slug).cmp(&(a.hour, a.kind.spec().slug)));
         Ok(BillPage {
             total: hits.len() as u64,
-            total_cents: hits.iter().map(|b| b.amount_cents).fold(0, i64::saturating_add),
+            total_cents: hits
+                .iter()
+                .map(|b| b.amount_cents)
+                .fold(0, i64::saturating_add),
             items: hits.into_iter().skip(skip).take(take).cloned().collect(),
         })
     }
@@ -624,7 +627,8 @@ impl Store for Ledger {
     }
 
     fn delete_endpoint(&mut self, tenant: &str, id: &str) -> StoreResult<()> {
-        self.endpoints.retain(|e| !(e.tenant_id == tenant && e.id == id));
+        self.endpoints
+            .retain(|e| !(e.tenant_id == tenant && e.id == id));
         self.deliveries.retain(|d| d.endpoint_id != id);
         Ok(())
     }

@@ -34,7 +34,9 @@ pub enum Notice {
     RunningOut,
     /// The month's postpaid spend reached this percent of the budget (once
     /// per threshold and month; account-level).
-    BudgetReached { percent: u8 },
+    BudgetReached {
+        percent: u8,
+    },
     /// Settlement took the balance below zero: services stop
     /// (account-level).
     AccountOverdue,

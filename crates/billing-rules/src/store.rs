@@ -10,8 +10,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::api::{
-    ApiError, BillPage, BillsRequest, DeductionPage, DeductionsRequest, ListResourcesRequest, NoticePage, NoticesRequest,
-    OutboxPage, OutboxRequest, PostpaidChange, ResourcePage,
+    ApiError, BillPage, BillsRequest, DeductionPage, DeductionsRequest, ListResourcesRequest,
+    NoticePage, NoticesRequest, OutboxPage, OutboxRequest, PostpaidChange, ResourcePage,
 };
 use crate::billing::{BillLine, Budget, OpenHour, TopUpKey};
 use crate::deduction::{Deduction, DeductionEntry};

@@ -233,9 +233,14 @@ mod tests {
     #[test]
     fn only_https_urls_to_public_hosts_are_allowed() {
         let t = check_url("https://hooks.example.com/billing?x=1", false).unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.https), ("hooks.example.com", 443, true));
         assert_eq!(
-            check_url("https://hooks.example.com:8443/", false).unwrap().port,
+            (t.host.as_str(), t.port, t.https),
+            ("hooks.example.com", 443, true)
+        );
+        assert_eq!(
+            check_url("https://hooks.example.com:8443/", false)
+                .unwrap()
+                .port,
             8443
         );
         for bad in [
@@ -262,7 +267,10 @@ mod tests {
     #[test]
     fn the_private_flag_allows_loopback_and_plain_http() {
         let t = check_url("http://127.0.0.1:9000/hook", true).unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.https), ("127.0.0.1", 9000, false));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.https),
+            ("127.0.0.1", 9000, false)
+        );
         assert!(address_allowed("127.0.0.1".parse().unwrap(), true).is_ok());
     }
 

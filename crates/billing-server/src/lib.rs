@@ -273,7 +273,10 @@ pub fn settle(state: &AppState, now: chrono::DateTime<Utc>) -> Result<usize, Api
         })?;
         // A tenant that stays open after its settlement (it cannot, unless
         // its account is gone) is not tried again in this round.
-        let fresh: Vec<String> = tenants.into_iter().filter(|t| seen.insert(t.clone())).collect();
+        let fresh: Vec<String> = tenants
+            .into_iter()
+            .filter(|t| seen.insert(t.clone()))
+            .collect();
         if fresh.is_empty() {
             return Ok(lines);
         }

@@ -88,7 +88,10 @@ pub fn resolve_allowed(
         .map_err(|e| refused(format!("The host {} does not resolve: {e}.", target.host)))?
         .collect();
     if addrs.is_empty() {
-        return Err(refused(format!("The host {} does not resolve.", target.host)));
+        return Err(refused(format!(
+            "The host {} does not resolve.",
+            target.host
+        )));
     }
     for a in &addrs {
         webhook::address_allowed(a.ip(), allow_private).map_err(refused)?;
@@ -237,11 +240,7 @@ pub async fn deliver_due(st: &Shared) -> Result<usize, ApiError> {
                 ps::record_attempt(s.conn(), c.seq, a).map_err(crate::store::internal)?;
             }
             for t in &tenants {
-                billing_rules::store::Store::changed(
-                    s,
-                    t,
-                    billing_rules::store::Change::Postpaid,
-                );
+                billing_rules::store::Store::changed(s, t, billing_rules::store::Change::Postpaid);
             }
             Ok(())
         })

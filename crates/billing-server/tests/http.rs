@@ -272,7 +272,10 @@ async fn authorization_matrix() {
         ("ModifyPostpaidBudget", json!({ "AmountCents": 5000 })),
         ("DescribeWebhooks", json!({})),
         // A public address literal: no name to resolve.
-        ("CreateWebhook", json!({ "Url": "https://93.184.216.34/hook" })),
+        (
+            "CreateWebhook",
+            json!({ "Url": "https://93.184.216.34/hook" }),
+        ),
         ("DeleteWebhook", json!({ "EndpointId": "whk-none" })),
         ("SendTestWebhook", json!({ "EndpointId": "whk-none" })),
         (
@@ -286,9 +289,10 @@ async fn authorization_matrix() {
         match (who, action) {
             (_, "ReportUsage" | "TopUp") => auth, // operator credential only
             (Anonymous, _) => auth,
-            (Sub, "ModifyPostpaidBudget" | "CreateWebhook" | "DeleteWebhook" | "SendTestWebhook") => {
-                forbidden
-            }
+            (
+                Sub,
+                "ModifyPostpaidBudget" | "CreateWebhook" | "DeleteWebhook" | "SendTestWebhook",
+            ) => forbidden,
             // No such endpoint in the caller's tenant.
             (_, "DeleteWebhook" | "SendTestWebhook") => Some("ResourceNotFound"),
             (Main, "RestoreKnowledge") | (GrantedSub, "RestoreKnowledge") => {

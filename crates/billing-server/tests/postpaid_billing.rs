@@ -30,12 +30,7 @@ impl Clock {
 
 /// A server whose clock the test moves; `jobs` runs the sweep (every
 /// 100 ms) and the webhook sender (fast retries) in the background.
-async fn server_at(
-    db: &std::path::Path,
-    clock: &Clock,
-    jobs: bool,
-    retry_ms: u64,
-) -> Server {
+async fn server_at(db: &std::path::Path, clock: &Clock, jobs: bool, retry_ms: u64) -> Server {
     let skew = clock.0.clone();
     Server::start_configured(db, "127.0.0.1:0", move |c| {
         c.auth = AuthMode::Demo;
@@ -55,8 +50,10 @@ async fn server_at(
 
 /// Meter `amount` of `kind` for t-acme; the answer's Response.
 async fn meter(c: &Client, kind: &str, amount: u64, key: &str) -> (u16, Value) {
-    c.operator(json!({ "TenantId": "t-acme", "Kind": kind, "Amount": amount, "IdempotencyKey": key }))
-        .await
+    c.operator(
+        json!({ "TenantId": "t-acme", "Kind": kind, "Amount": amount, "IdempotencyKey": key }),
+    )
+    .await
 }
 
 /// Use up every package of `kind` with postpaid off: the refusal says how
@@ -78,7 +75,8 @@ async fn drain(c: &Client, kind: &str) {
 }
 
 async fn set_postpaid(c: &Client, on: bool) -> (u16, Value) {
-    c.call("ModifyPostpaidSetting", json!({ "Enabled": on })).await
+    c.call("ModifyPostpaidSetting", json!({ "Enabled": on }))
+        .await
 }
 
 async fn balance(c: &Client) -> i64 {
@@ -218,9 +216,16 @@ async fn settlement_below_zero_stops_metering_until_a_top_up() {
         "the console hears of it live"
     );
     let (st, v) = meter(&main, "TokenPackage", 10, "after").await;
-    assert_eq!((st, code(&v)), (409, Some("FailedOperation.BalanceInsufficient")), "{v}");
+    assert_eq!(
+        (st, code(&v)),
+        (409, Some("FailedOperation.BalanceInsufficient")),
+        "{v}"
+    );
     let (_, n) = main
-        .call("DescribeNotices", json!({ "PageNumber": 1, "PageSize": 10 }))
+        .call(
+            "DescribeNotices",
+            json!({ "PageNumber": 1, "PageSize": 10 }),
+        )
         .await;
     assert!(
         n["Response"]["Items"]
@@ -233,9 +238,14 @@ async fn settlement_below_zero_stops_metering_until_a_top_up() {
     // Postpaid cannot be enabled again while overdue.
     set_postpaid(&main, false).await;
     let (st, v) = set_postpaid(&main, true).await;
-    assert_eq!(code(&v), Some("FailedOperation.BalanceInsufficient"), "{st} {v}");
+    assert_eq!(
+        code(&v),
+        Some("FailedOperation.BalanceInsufficient"),
+        "{st} {v}"
+    );
     // A top-up to zero or more restores service; replaying it adds nothing.
-    let top = json!({ "TenantId": "t-acme", "AmountCents": -overdue + 500, "IdempotencyKey": "pay-1" });
+    let top =
+        json!({ "TenantId": "t-acme", "AmountCents": -overdue + 500, "IdempotencyKey": "pay-1" });
     let (st, v) = main.operator_call("TopUp", top.clone()).await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["Response"]["BalanceCents"], 500);
@@ -297,9 +307,12 @@ async fn budget_thresholds_fire_once_and_the_limit_turns_postpaid_off_within_one
         p
     };
     let notices = || async {
-        main.call("DescribeNotices", json!({ "PageNumber": 1, "PageSize": 100 }))
-            .await
-            .1
+        main.call(
+            "DescribeNotices",
+            json!({ "PageNumber": 1, "PageSize": 100 }),
+        )
+        .await
+        .1
     };
     // $5.00 of tokens (6,250,000): 50% at once, unsettled as yet.
     meter(&main, "TokenPackage", 6_250_000, "m1").await;
@@ -352,7 +365,11 @@ async fn budgets_are_validated_and_only_managers_set_them() {
         json!({ "AmountCents": 100, "Thresholds": [201] }),
     ] {
         let (st, v) = main.call("ModifyPostpaidBudget", bad.clone()).await;
-        assert_eq!((st, code(&v)), (400, Some("InvalidParameterValue")), "{bad}");
+        assert_eq!(
+            (st, code(&v)),
+            (400, Some("InvalidParameterValue")),
+            "{bad}"
+        );
     }
     let (st, _) = main
         .call("ModifyPostpaidBudget", json!({ "AmountCents": "x" }))
@@ -385,7 +402,10 @@ async fn add_endpoint(c: &Client, url: &str) -> (String, String) {
     let (st, v) = c.call("CreateWebhook", json!({ "Url": url })).await;
     assert_eq!(st, 200, "{v}");
     (
-        v["Response"]["Endpoint"]["Id"].as_str().unwrap().to_string(),
+        v["Response"]["Endpoint"]["Id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
         v["Response"]["Secret"].as_str().unwrap().to_string(),
     )
 }
@@ -506,7 +526,11 @@ async fn webhooks_refuse_private_addresses_without_the_flag_and_need_a_manager()
         "https://169.254.169.254/latest",
     ] {
         let (st, v) = main.call("CreateWebhook", json!({ "Url": url })).await;
-        assert_eq!((st, code(&v)), (400, Some("InvalidParameterValue")), "{url}: {v}");
+        assert_eq!(
+            (st, code(&v)),
+            (400, Some("InvalidParameterValue")),
+            "{url}: {v}"
+        );
     }
     let (_, v) = main.call("DescribeWebhooks", json!({})).await;
     assert_eq!(v["Response"]["Endpoints"], json!([]));
@@ -516,7 +540,10 @@ async fn webhooks_refuse_private_addresses_without_the_flag_and_need_a_manager()
     assert_eq!(st, 200);
     assert_eq!(v["Response"]["MayManage"], false);
     let (st, _) = sub
-        .call("CreateWebhook", json!({ "Url": "https://hooks.example.com/x" }))
+        .call(
+            "CreateWebhook",
+            json!({ "Url": "https://hooks.example.com/x" }),
+        )
         .await;
     assert_eq!(st, 403);
 }

@@ -319,9 +319,7 @@ fn exec(db: &Db, sql: &str) {
     std::thread::scope(|t| {
         t.spawn(|| {
             db.write(None, |s| {
-                s.conn()
-                    .batch(sql)
-                    .map_err(billing_server::store::internal)
+                s.conn().batch(sql).map_err(billing_server::store::internal)
             })
             .unwrap()
         })
@@ -400,7 +398,10 @@ async fn replicas_settle_each_hour_once_and_deliver_each_event_once() {
         .call("CreateWebhook", json!({ "Url": receiver.url() }))
         .await;
     assert_eq!(st, 200, "{v}");
-    let id = v["Response"]["Endpoint"]["Id"].as_str().unwrap().to_string();
+    let id = v["Response"]["Endpoint"]["Id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for i in 0..30 {
         let (st, v) = cs[i % 3]
             .call("SendTestWebhook", json!({ "EndpointId": id }))

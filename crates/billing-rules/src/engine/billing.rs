@@ -19,7 +19,14 @@ pub const ACCOUNT_NOTICE_ID: &str = "postpaid";
 /// Add a console notice and its webhook event.
 pub fn add_notice<S: Store>(s: &mut S, n: &NoticeRecord) -> Result<(), ApiError> {
     s.add_notice(n)?;
-    super::emit(s, &n.tenant_id, EventType::Notice, notice_data(n), n.at, None)
+    super::emit(
+        s,
+        &n.tenant_id,
+        EventType::Notice,
+        notice_data(n),
+        n.at,
+        None,
+    )
 }
 
 fn notice_data(n: &NoticeRecord) -> serde_json::Value {

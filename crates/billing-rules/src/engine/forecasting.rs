@@ -256,15 +256,15 @@ pub fn fire_running_out<S: Store>(
         super::add_notice(
             s,
             &NoticeRecord {
-            id: format!("ntc-{tenant}-{seq:08}"),
-            tenant_id: tenant.to_string(),
-            resource_id: r.id.clone(),
-            resource_name: r.name.clone(),
-            resource_kind: r.kind,
-            notice: Notice::RunningOut,
-            at: now,
-            read_by: Vec::new(),
-        },
+                id: format!("ntc-{tenant}-{seq:08}"),
+                tenant_id: tenant.to_string(),
+                resource_id: r.id.clone(),
+                resource_name: r.name.clone(),
+                resource_kind: r.kind,
+                notice: Notice::RunningOut,
+                at: now,
+                read_by: Vec::new(),
+            },
         )?;
     }
     if n > 0 {

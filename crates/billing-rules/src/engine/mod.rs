@@ -83,15 +83,15 @@ fn fire_these<S: Store>(
             Threshold::Notice(notice) => add_notice(
                 s,
                 &NoticeRecord {
-                id: format!("ntc-{}-{seq:08}", r.tenant_id),
-                tenant_id: r.tenant_id.clone(),
-                resource_id: r.id.clone(),
-                resource_name: r.name.clone(),
-                resource_kind: r.kind,
-                notice,
-                at: now,
-                read_by: Vec::new(),
-            },
+                    id: format!("ntc-{}-{seq:08}", r.tenant_id),
+                    tenant_id: r.tenant_id.clone(),
+                    resource_id: r.id.clone(),
+                    resource_name: r.name.clone(),
+                    resource_kind: r.kind,
+                    notice,
+                    at: now,
+                    read_by: Vec::new(),
+                },
             )?,
             Threshold::Reminder(reminder) => {
                 let m = OutboxMessage {
@@ -110,7 +110,14 @@ fn fire_these<S: Store>(
                     "ResourceId": m.resource_id,
                     "ResourceName": m.resource_name,
                 });
-                emit(s, &r.tenant_id, crate::webhook::EventType::Reminder, data, now, None)?;
+                emit(
+                    s,
+                    &r.tenant_id,
+                    crate::webhook::EventType::Reminder,
+                    data,
+                    now,
+                    None,
+                )?;
             }
         }
     }

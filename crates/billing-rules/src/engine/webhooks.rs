@@ -44,10 +44,7 @@ pub fn webhook_manager<S: Store>(s: &mut S, user_id: &str) -> Result<User, ApiEr
 }
 
 /// Endpoints and their recent deliveries; anyone of the tenant may look.
-pub fn describe_webhooks<S: Store>(
-    s: &mut S,
-    user_id: &str,
-) -> Result<WebhooksView, ApiError> {
+pub fn describe_webhooks<S: Store>(s: &mut S, user_id: &str) -> Result<WebhooksView, ApiError> {
     let user = user(s, user_id)?;
     let account = account(s, &user.tenant_id)?;
     let endpoints = s

@@ -36,7 +36,9 @@ pub fn add_postpaid_units(
         }
         hour += Duration::hours(1);
     }
-    Err(DbError("no open hour for postpaid usage within 48 hours".into()))
+    Err(DbError(
+        "no open hour for postpaid usage within 48 hours".into(),
+    ))
 }
 
 pub fn open_hours(c: &mut dyn Sql, tenant: &str) -> Result<Vec<OpenHour>, DbError> {
@@ -194,15 +196,14 @@ pub fn save_budget(c: &mut dyn Sql, tenant: &str, b: Option<&Budget>) -> Result<
 }
 
 pub fn top_up_key(c: &mut dyn Sql, tenant: &str, key: &str) -> Result<Option<TopUpKey>, DbError> {
-    Ok(c
-        .row(
-            "SELECT amount_cents, balance_after_cents FROM top_ups WHERE tenant_id = $1 AND key = $2",
-            &[tenant.into(), key.into()],
-        )?
-        .map(|r| TopUpKey {
-            amount_cents: r.int(0),
-            balance_after_cents: r.int(1),
-        }))
+    Ok(c.row(
+        "SELECT amount_cents, balance_after_cents FROM top_ups WHERE tenant_id = $1 AND key = $2",
+        &[tenant.into(), key.into()],
+    )?
+    .map(|r| TopUpKey {
+        amount_cents: r.int(0),
+        balance_after_cents: r.int(1),
+    }))
 }
 
 pub fn save_top_up_key(
@@ -428,11 +429,10 @@ pub fn record_attempt(c: &mut dyn Sql, seq: i64, a: &Attempt) -> Result<(), DbEr
 
 /// The earliest instant a pending delivery is due (for the sender's sleep).
 pub fn next_due(c: &mut dyn Sql) -> Result<Option<DateTime<Utc>>, DbError> {
-    Ok(c
-        .row(
-            "SELECT MIN(next_at) FROM webhook_deliveries WHERE state = 'Pending'",
-            &[],
-        )?
-        .and_then(|r| r.opt_int(0))
-        .map(from_ns))
+    Ok(c.row(
+        "SELECT MIN(next_at) FROM webhook_deliveries WHERE state = 'Pending'",
+        &[],
+    )?
+    .and_then(|r| r.opt_int(0))
+    .map(from_ns))
 }

@@ -11,7 +11,6 @@ use billing_rules::api::{
 use billing_rules::api::{BillPage, BillsRequest};
 use billing_rules::billing::{BillLine, Budget, OpenHour, TopUpKey};
 use billing_rules::deduction::DeductionEntry;
-use billing_rules::webhook::{Delivery, Endpoint, Event};
 use billing_rules::forecast::{self, UsageBasis};
 use billing_rules::knowledge::{KnowledgeItem, KnowledgeState};
 use billing_rules::model::{Account, Resource, ResourceKind, User};
@@ -20,11 +19,12 @@ use billing_rules::postpaid::PostpaidState;
 use billing_rules::reminders::{next_due, FiredKey};
 use billing_rules::status::{status, Status};
 use billing_rules::store::{Change, Store, StoreResult, UsageKey};
+use billing_rules::webhook::{Delivery, Endpoint, Event};
 use chrono::{DateTime, Utc};
 
 use super::codec::*;
-use super::postpaid_sql as ps;
 use super::import::*;
+use super::postpaid_sql as ps;
 use super::sql::{Row, Sql, V};
 use super::{db, Changes};
 
