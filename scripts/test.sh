@@ -12,7 +12,7 @@ source scripts/setup.sh
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
 
-BROWSER_TESTS=(--test resource_list --test postpaid --test notifications --test i18n --test forecasts)
+BROWSER_TESTS=(--test resource_list --test postpaid --test notifications --test i18n --test forecasts --test billing)
 
 step "Format check (cargo fmt --check)"
 cargo fmt --all -- --check

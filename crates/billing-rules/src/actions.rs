@@ -239,6 +239,9 @@ pub fn run<S: Store>(
 ) -> Result<String, ApiError> {
     let user = engine::user(s, user_id)?;
     engine::advance(s, &user.tenant_id, now)?;
+    // Closed hours are settled before anything is shown (the server's
+    // sweep does it within seconds of the hour's end).
+    engine::settle(s, &user.tenant_id, now)?;
     dispatch(s, action, user_id, body, now)
 }
 

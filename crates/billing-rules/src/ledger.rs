@@ -720,11 +720,13 @@ impl Ledger {
         Ok(())
     }
 
-    /// Let time pass to `now` for every tenant.
+    /// Let time pass to `now` for every tenant: time-driven rules, and the
+    /// settlement of every closed hour (the server's sweep does both).
     pub fn advance(&mut self, now: DateTime<Utc>) {
         let tenants: Vec<String> = self.accounts.iter().map(|a| a.tenant_id.clone()).collect();
         for t in tenants {
             let _ = engine::advance(self, &t, now);
+            let _ = engine::settle(self, &t, now);
         }
     }
 
