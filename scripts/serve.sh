@@ -32,4 +32,5 @@ if [ "${RESET:-0}" = 1 ]; then
 fi
 step "Serving the console on http://127.0.0.1:$PORT in demo mode: anyone may sign in as any seeded user (database $DB; RESET=1 to start again from the demo seed)"
 echo "    metering: curl -X POST http://127.0.0.1:$PORT/api/ReportUsage -H 'Authorization: Bearer \$BILLING_OPERATOR_TOKEN' -H 'Content-Type: application/json' -d '{\"TenantId\":\"t-acme\",\"Kind\":\"TokenPackage\",\"Amount\":1000,\"IdempotencyKey\":\"k1\"}'"
+echo "    top-up:   curl -X POST http://127.0.0.1:$PORT/api/TopUp -H 'Authorization: Bearer \$BILLING_OPERATOR_TOKEN' -H 'Content-Type: application/json' -d '{\"TenantId\":\"t-globex\",\"AmountCents\":5000,\"IdempotencyKey\":\"pay-1\"}'"
 exec "$ROOT/target/server/billing-server" "${args[@]}"

@@ -252,8 +252,11 @@ pub async fn deliver_due(st: &Shared) -> Result<usize, ApiError> {
 }
 
 /// Send alerts while the server runs: a round whenever one finishes with
-/// work done, else every `poll`.
+/// work done; else at the next committed change of any tenant (this
+/// process's, or with PostgreSQL any replica's, through LISTEN/NOTIFY), or
+/// after `poll` (retries that come due, a missed notification).
 pub fn spawn_sender(st: Shared) {
+    let mut changes = st.events.subscribe();
     tokio::spawn(async move {
         loop {
             match deliver_due(&st).await {
@@ -261,7 +264,14 @@ pub fn spawn_sender(st: Shared) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "webhook delivery round failed"),
             }
-            tokio::time::sleep(st.config.webhooks.poll).await;
+            tokio::select! {
+                _ = tokio::time::sleep(st.config.webhooks.poll) => {}
+                r = changes.recv() => {
+                    if let Err(tokio::sync::broadcast::error::RecvError::Closed) = r {
+                        tokio::time::sleep(st.config.webhooks.poll).await;
+                    }
+                }
+            }
         }
     });
 }

@@ -344,6 +344,83 @@ async fn metering_moves_the_forecast_and_adds_a_ledger_line_live() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn settlement_below_zero_shows_the_overdue_banner_live_and_a_top_up_clears_it() {
+    let dist = dist_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let skew = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let clock = skew.clone();
+    let server = Server::start_configured(&dir.path().join("od.sqlite"), "127.0.0.1:0", move |c| {
+        c.dist = Some(dist);
+        c.auth = AuthMode::Demo;
+        c.clock_skew = clock;
+        c.jobs = true;
+        c.sweep_every = Duration::from_millis(100);
+    })
+    .await;
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{}/postpaid", server.base)).await.unwrap();
+    click_button(&c, "Sign in as Alice Chen (main account)").await;
+    wait_css(&c, ".live").await;
+    wait_text(&c, "You may enable postpaid now.").await;
+    // Postpaid on, then far more tokens than the packages hold.
+    let api = server
+        .signed_in(billing_rules::seed::users::ACME_MAIN)
+        .await;
+    let (st, v) = api
+        .call("ModifyPostpaidSetting", json!({ "Enabled": true }))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = api
+        .operator(json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 1_000_000_000_000u64, "IdempotencyKey": "e2e-big" }))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert!(c
+        .find_all(Locator::Css("[data-banner=overdue]"))
+        .await
+        .unwrap()
+        .is_empty());
+    // The hour closes: settlement takes the balance below zero, and the
+    // console says so without a reload.
+    skew.fetch_add(3600, std::sync::atomic::Ordering::SeqCst);
+    let banner = wait_css(&c, "[data-banner=overdue][role=alert]").await;
+    assert!(banner
+        .text()
+        .await
+        .unwrap()
+        .contains("Your account is overdue"));
+    wait_text(&c, "Postpaid charges").await;
+    wait_xpath(
+        &c,
+        "//table[contains(@class,'bills')]//tr[contains(., '$')]",
+    )
+    .await;
+    let (st, v) = api
+        .operator(json!({ "TenantId": "t-acme", "Kind": "SearchPackage", "Amount": 1, "IdempotencyKey": "e2e-refused" }))
+        .await;
+    assert_eq!(
+        (st, v["Response"]["Error"]["Code"].as_str()),
+        (409, Some("FailedOperation.BalanceInsufficient"))
+    );
+    // A top-up clears it, live.
+    let (st, v) = api
+        .operator_call("TopUp", json!({ "TenantId": "t-acme", "AmountCents": 1_000_000_000, "IdempotencyKey": "e2e-pay" }))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !c
+        .find_all(Locator::Css("[data-banner=overdue]"))
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "the banner stayed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.close().await.unwrap();
+    server.stop().await;
+}
+
 /// axe-core's WCAG 2.0/2.1 A and AA rules on the current screen; each
 /// violation as "rule: help — targets".
 async fn axe(c: &Client, axe_js: &str, screen: &str) -> Vec<String> {
@@ -509,6 +586,10 @@ async fn no_wcag_a_or_aa_violations_on_any_screen_both_languages_light_and_dark(
             .unwrap();
         wait_css(&c, ".deductions tbody tr td").await;
         violations.extend(axe(&c, &axe_js, &format!("{theme} deductions")).await);
+        c.goto(&format!("{}/alerts", server.base)).await.unwrap();
+        wait_css(&c, ".add-hook").await;
+        wait_text(&c, tr("No endpoints yet", "暂无地址")).await;
+        violations.extend(axe(&c, &axe_js, &format!("{theme} alert webhooks")).await);
         c.close().await.unwrap();
         server.stop().await;
     }
