@@ -64,8 +64,12 @@ fn seed_names(h: &Harness) -> Vec<String> {
 }
 
 /// Words of Latin letters a Chinese screen may still show: units and
-/// abbreviations Chinese consoles write this way, zone names and months.
-const LATIN_IN_ZH: [&str; 5] = ["UTC", "Token", "CSV", "ID", "USD"];
+/// abbreviations Chinese consoles write this way, zone names and months,
+/// and the protocol names of alert webhooks.
+const LATIN_IN_ZH: [&str; 13] = [
+    "UTC", "Token", "CSV", "ID", "USD", "Webhook", "HTTPS", "HTTP", "https", "http", "HMAC", "SHA",
+    "JSON",
+];
 
 fn assert_translated(lang: &str, screen: &str, s: &str) {
     assert!(
@@ -112,6 +116,7 @@ async fn both_languages_render_every_screen_with_nothing_untranslated() {
             "/knowledge-base",
             "/postpaid",
             "/permissions",
+            "/alerts",
             "/nowhere",
         ] {
             let h = mount_in(lang, path, users::ACME_MAIN, |_| {});
@@ -160,7 +165,7 @@ async fn both_languages_render_every_screen_with_nothing_untranslated() {
 
 #[wasm_bindgen_test]
 async fn sub_account_screens_in_chinese() {
-    for path in ["/postpaid", "/permissions"] {
+    for path in ["/postpaid", "/permissions", "/alerts"] {
         let h = mount_in("zh", path, users::ACME_SUB, |_| {});
         let data = seed_names(&h);
         settle(&h).await;

@@ -165,7 +165,7 @@ pub fn AlertsPage() -> impl IntoView {
             <details class="signing">
                 <summary>{td_string!(l, wh_signing_title)}</summary>
                 <p>{td_string!(l, wh_signing)}</p>
-                <pre><code>"X-Billing-Event-Id: evt-…\nX-Billing-Timestamp: 1764576000\nX-Billing-Signature: v1=hex(HMAC-SHA256(secret, timestamp + \".\" + body))"</code></pre>
+                <pre><code>"X-Billing-Event-Id: evt-t-acme-00000042\nX-Billing-Timestamp: 1764576000\nX-Billing-Signature: v1=hex(HMAC-SHA256(secret, timestamp + \".\" + body))"</code></pre>
             </details>
             {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, wh_load_failed) error=e on_retry=Callback::new(move |()| session.changed())/> })}
             <form class="add-hook" on:submit=add aria-describedby="hook-why">
@@ -173,7 +173,7 @@ pub fn AlertsPage() -> impl IntoView {
                     <legend>{td_string!(l, wh_add_legend)}</legend>
                     <label>
                         {td_string!(l, wh_url)}
-                        <input type="url" name="url" required placeholder="https://hooks.example.com/billing"
+                        <input type="url" name="url" required
                             prop:value=move || url.get()
                             on:input=move |ev| url.set(event_target_value(&ev))/>
                     </label>
