@@ -90,10 +90,10 @@ async fn settled_hours_are_charged_and_the_budget_shows_spend_forecast_and_alert
     .await;
 
     // Thresholds that make no sense are refused before anything is sent.
-    type_into(&h.root, "thresholds", "80, 50");
+    type_into(&h.root, "thresholds", "0, 50");
     click(&get(&budget, "button", "Save budget").await).await;
     let alert = get(&budget, "alert", "").await;
-    assert!(text(&alert).contains("ascending"));
+    assert!(text(&alert).contains("from 1 to 200"));
 }
 
 #[wasm_bindgen_test]

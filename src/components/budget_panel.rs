@@ -5,7 +5,7 @@
 
 use crate::i18n::{locale, td_string, Locale};
 use billing_rules::api::{ModifyBudgetRequest, PostpaidView};
-use billing_rules::billing::{check_budget, Budget, DEFAULT_THRESHOLDS};
+use billing_rules::billing::{check_budget, normalise_thresholds, Budget, DEFAULT_THRESHOLDS};
 use billing_rules::format::money;
 use billing_rules::postpaid::may_manage;
 use leptos::prelude::*;
@@ -183,7 +183,9 @@ pub fn BudgetPanel(view_state: RwSignal<Option<PostpaidView>>) -> impl IntoView 
                 invalid.set(Some(td_string!(l, budget_bad_amount).to_string()));
                 return;
             };
-            let Some(ts) = parse_thresholds(&thresholds.get_untracked()) else {
+            let Some(ts) = parse_thresholds(&thresholds.get_untracked())
+                .and_then(|t| normalise_thresholds(&t).ok())
+            else {
                 invalid.set(Some(td_string!(l, budget_bad_thresholds).to_string()));
                 return;
             };

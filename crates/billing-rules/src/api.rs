@@ -182,6 +182,23 @@ pub const MAX_SEARCH_LEN: usize = 100;
 mod shapes {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
 
+    /// Budget thresholds: 1 to 5 percentages of 1 to 200, or null.
+    pub fn thresholds() -> utoipa::openapi::schema::ArrayBuilder {
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::Array,
+                Type::Null,
+            ]))
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(crate::billing::MAX_THRESHOLD)),
+            )
+            .min_items(Some(1))
+            .max_items(Some(crate::billing::MAX_THRESHOLDS))
+    }
+
     /// A page number: from 1, within 32 unsigned bits.
     pub fn page_number() -> ObjectBuilder {
         ObjectBuilder::new()
@@ -491,9 +508,13 @@ pub struct ModifyBudgetRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000_000_i64))]
     pub amount_cents: Option<i64>,
-    /// Alert thresholds in percent, ascending (1 to 200, at most 5);
-    /// default 50, 80, 100.
+    /// Alert thresholds in percent (1 to 200; 1 to 5 of them, kept in
+    /// ascending order, each once); default 50, 80, 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(schema_with = shapes::thresholds)
+    )]
     pub thresholds: Option<Vec<u8>>,
     /// Turn postpaid off when the month's spend reaches the amount.
     #[serde(default)]
@@ -576,8 +597,18 @@ pub struct EndpointView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct CreateWebhookRequest {
-    /// https:// only; the host must resolve to public addresses.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2048))]
+    /// https:// only, a host name or IPv4 address (no credentials), an
+    /// optional port; the host must resolve to public addresses. The
+    /// pattern is [`crate::webhook::URL_PATTERN`] (the server's tests check
+    /// the document carries it).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 2048,
+            pattern = r"^[Hh][Tt][Tt][Pp][Ss]://[^/?#@\s\[\]:\x00-\x1f\x7f-\x9f]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?([/?#][^\s\x00-\x1f\x7f-\x9f]*)?$"
+        )
+    )]
     pub url: String,
 }
 

@@ -100,6 +100,18 @@ pub fn check_budget(b: &Budget) -> Result<(), String> {
     Ok(())
 }
 
+/// Thresholds as given (1 to [`MAX_THRESHOLDS`] of them), in ascending
+/// order, each once.
+pub fn normalise_thresholds(given: &[u8]) -> Result<Vec<u8>, String> {
+    if given.is_empty() || given.len() > MAX_THRESHOLDS {
+        return Err(format!("Give 1 to {MAX_THRESHOLDS} Thresholds."));
+    }
+    let mut v = given.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    Ok(v)
+}
+
 /// The thresholds `spent_cents` has reached (each fires once a month).
 pub fn reached(b: &Budget, spent_cents: i64) -> Vec<u8> {
     b.thresholds
@@ -261,6 +273,16 @@ mod tests {
         assert!(!at_limit(&b, 9_999));
         assert_eq!(reached(&b, 10_000), vec![50, 80, 100]);
         assert!(at_limit(&b, 10_000));
+    }
+
+    #[test]
+    fn thresholds_are_sorted_and_each_kept_once() {
+        assert_eq!(
+            normalise_thresholds(&[100, 50, 80, 50]).unwrap(),
+            vec![50, 80, 100]
+        );
+        assert!(normalise_thresholds(&[]).is_err());
+        assert!(normalise_thresholds(&[1, 2, 3, 4, 5, 6]).is_err());
     }
 
     #[test]

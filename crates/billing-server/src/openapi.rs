@@ -245,7 +245,7 @@ fn refusals(action: &str) -> Vec<ErrorCode> {
         ],
         "DescribeBills" => [&signed_in[..], &[InvalidParameterValue]].concat(),
         "ModifyPostpaidBudget" => [&change[..], &[InvalidParameterValue]].concat(),
-        "CreateWebhook" => [&change[..], &[InvalidParameterValue]].concat(),
+        "CreateWebhook" => [&change[..], &[InvalidParameterValue, FailedOperation]].concat(),
         "DeleteWebhook" | "SendTestWebhook" => [&change[..], &[ResourceNotFound]].concat(),
         "DescribeSubAccountPermissions" => {
             vec![AuthFailureUnauthorizedOperation, UnauthorizedOperation]

@@ -73,16 +73,23 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("v1={hex}")
 }
 
+/// A well-formed URL whose target may not be called.
 fn refused(msg: String) -> ApiError {
-    ApiError::new(ErrorCode::InvalidParameterValue, msg)
+    ApiError::new(ErrorCode::FailedOperation, msg)
 }
 
-/// The URL's host resolved now, every address allowed, or why not.
+/// The URL's host resolved now, every address allowed, or why not: a
+/// malformed URL is `InvalidParameterValue`; a host that does not resolve,
+/// or resolves to an address alerts may not go to, `FailedOperation`.
 pub fn resolve_allowed(
     url: &str,
     allow_private: bool,
 ) -> Result<(webhook::Target, Vec<SocketAddr>), ApiError> {
-    let target = webhook::check_url(url, allow_private).map_err(refused)?;
+    let target = webhook::parse_url(url, allow_private)
+        .map_err(|m| ApiError::new(ErrorCode::InvalidParameterValue, m))?;
+    if !allow_private {
+        webhook::target_allowed(&target).map_err(refused)?;
+    }
     let addrs: Vec<SocketAddr> = (target.host.as_str(), target.port)
         .to_socket_addrs()
         .map_err(|e| refused(format!("The host {} does not resolve: {e}.", target.host)))?
@@ -296,6 +303,8 @@ mod tests {
         assert!(resolve_allowed("https://127.0.0.1:9/x", false).is_err());
         assert!(resolve_allowed("http://127.0.0.1:9/x", true).is_ok());
         let e = resolve_allowed("https://localhost/x", false).unwrap_err();
+        assert_eq!(e.code, ErrorCode::FailedOperation);
+        let e = resolve_allowed("http://hooks.example.com/x", false).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidParameterValue);
     }
 }

@@ -62,6 +62,11 @@ async fn envelope_openapi_and_security_headers() {
     assert!(
         doc["components"]["schemas"]["ListResourcesRequest"]["properties"]["PageSize"].is_object()
     );
+    // The webhook URL's pattern is the one the rules check by.
+    assert_eq!(
+        doc["components"]["schemas"]["CreateWebhookRequest"]["properties"]["Url"]["pattern"],
+        billing_rules::webhook::URL_PATTERN
+    );
     // Knowledge counts travel as strings, as on the platform.
     let (_, k) = c.call("DescribeKnowledgeUsage", json!({})).await;
     assert_eq!(k["Response"]["AvailableCharSize"], "10000000");

@@ -360,7 +360,7 @@ async fn budgets_are_validated_and_only_managers_set_them() {
     let main = s.signed_in(ACME_MAIN).await;
     for bad in [
         json!({ "AmountCents": 0 }),
-        json!({ "AmountCents": 100, "Thresholds": [80, 50] }),
+        json!({ "AmountCents": 100, "Thresholds": [1, 2, 3, 4, 5, 6] }),
         json!({ "AmountCents": 100, "Thresholds": [] }),
         json!({ "AmountCents": 100, "Thresholds": [201] }),
     ] {
@@ -517,13 +517,11 @@ async fn webhooks_refuse_private_addresses_without_the_flag_and_need_a_manager()
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("p.sqlite"), None, AuthMode::Demo).await;
     let main = s.signed_in(ACME_MAIN).await;
+    // Malformed for this server: plain http, credentials, an IPv6 literal.
     for url in [
         "http://example.com/hook",
-        "https://127.0.0.1/hook",
-        "https://localhost:8443/hook",
-        "https://10.0.0.8/hook",
+        "https://user:pw@example.com/hook",
         "https://[::1]/hook",
-        "https://169.254.169.254/latest",
     ] {
         let (st, v) = main.call("CreateWebhook", json!({ "Url": url })).await;
         assert_eq!(
@@ -531,6 +529,17 @@ async fn webhooks_refuse_private_addresses_without_the_flag_and_need_a_manager()
             (400, Some("InvalidParameterValue")),
             "{url}: {v}"
         );
+    }
+    // Well-formed, but the target is this machine or a private network.
+    for url in [
+        "https://127.0.0.1/hook",
+        "https://localhost:8443/hook",
+        "https://10.0.0.8/hook",
+        "https://169.254.169.254/latest",
+        "https://0.0.0.0/hook",
+    ] {
+        let (st, v) = main.call("CreateWebhook", json!({ "Url": url })).await;
+        assert_eq!((st, code(&v)), (409, Some("FailedOperation")), "{url}: {v}");
     }
     let (_, v) = main.call("DescribeWebhooks", json!({})).await;
     assert_eq!(v["Response"]["Endpoints"], json!([]));

@@ -209,12 +209,13 @@ pub fn modify_budget<S: Store>(
     let budget = match req.amount_cents {
         None => None,
         Some(amount_cents) => {
+            let invalid = |m: String| ApiError::new(ErrorCode::InvalidParameterValue, m);
             let b = Budget {
                 amount_cents,
-                thresholds: req
-                    .thresholds
-                    .clone()
-                    .unwrap_or_else(|| billing::DEFAULT_THRESHOLDS.to_vec()),
+                thresholds: match &req.thresholds {
+                    Some(t) => billing::normalise_thresholds(t).map_err(invalid)?,
+                    None => billing::DEFAULT_THRESHOLDS.to_vec(),
+                },
                 turn_off: req.turn_off,
             };
             billing::check_budget(&b)

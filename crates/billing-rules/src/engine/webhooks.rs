@@ -76,8 +76,13 @@ pub fn create_webhook<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<CreatedWebhook, ApiError> {
     let user = webhook_manager(s, user_id)?;
-    webhook::check_url(&req.url, s.private_webhooks_allowed())
+    let allow_private = s.private_webhooks_allowed();
+    let target = webhook::parse_url(&req.url, allow_private)
         .map_err(|m| ApiError::new(ErrorCode::InvalidParameterValue, m))?;
+    if !allow_private {
+        webhook::target_allowed(&target)
+            .map_err(|m| ApiError::new(ErrorCode::FailedOperation, m))?;
+    }
     let t = &user.tenant_id;
     let existing = s.endpoints(t)?;
     if existing.len() >= webhook::MAX_ENDPOINTS {
