@@ -227,8 +227,8 @@ pub fn dispatch<S: Store>(
     }
 }
 
-/// The shared path of every console action: the user's tenant advanced to
-/// `now`, then the action. The mock store calls this; the server runs the
+/// The shared path of every console action: the user's tenant caught up
+/// to `now` ([`engine::catch_up`]), then the action. The mock store calls this; the server runs the
 /// same two steps inside one transaction (the action behind a savepoint).
 pub fn run<S: Store>(
     s: &mut S,
@@ -238,10 +238,7 @@ pub fn run<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
     let user = engine::user(s, user_id)?;
-    engine::advance(s, &user.tenant_id, now)?;
-    // Closed hours are settled before anything is shown (the server's
-    // sweep does it within seconds of the hour's end).
-    engine::settle(s, &user.tenant_id, now)?;
+    engine::catch_up(s, &user.tenant_id, now)?;
     dispatch(s, action, user_id, body, now)
 }
 

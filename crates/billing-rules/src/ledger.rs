@@ -715,7 +715,7 @@ impl Ledger {
 
     fn at_now(&mut self, user_id: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
         if let Some(t) = self.tenant_of(user_id) {
-            engine::advance(self, &t, now)?;
+            engine::catch_up(self, &t, now)?;
         }
         Ok(())
     }
@@ -725,8 +725,7 @@ impl Ledger {
     pub fn advance(&mut self, now: DateTime<Utc>) {
         let tenants: Vec<String> = self.accounts.iter().map(|a| a.tenant_id.clone()).collect();
         for t in tenants {
-            let _ = engine::advance(self, &t, now);
-            let _ = engine::settle(self, &t, now);
+            let _ = engine::catch_up(self, &t, now);
         }
     }
 
@@ -823,7 +822,7 @@ impl Ledger {
         req: &ReportUsageRequest,
         now: DateTime<Utc>,
     ) -> Result<Deduction, ApiError> {
-        engine::advance(self, &req.tenant_id, now)?;
+        engine::catch_up(self, &req.tenant_id, now)?;
         engine::report_usage(self, req, now)
     }
 

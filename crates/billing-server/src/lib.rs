@@ -244,7 +244,7 @@ pub fn sweep(state: &AppState) -> Result<usize, ApiError> {
             break;
         }
         for t in &tenants {
-            let (_, changes) = state.db.write(Some(t), |s| engine::advance(s, t, now))?;
+            let (_, changes) = state.db.write(Some(t), |s| engine::catch_up(s, t, now))?;
             publish(state, &changes);
         }
         done += tenants.len();

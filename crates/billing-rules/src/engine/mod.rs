@@ -171,6 +171,16 @@ pub fn advance<S: Store>(s: &mut S, tenant: &str, now: DateTime<Utc>) -> Result<
     Ok(due.len())
 }
 
+/// Bring one tenant up to `now`: time-driven rules ([`advance`]), then the
+/// settlement of every postpaid hour that has closed ([`settle`]). Every
+/// request's path (and the server's sweep) runs this first, so what a user
+/// sees never waits for the sweep.
+pub fn catch_up<S: Store>(s: &mut S, tenant: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+    advance(s, tenant, now)?;
+    settle(s, tenant, now)?;
+    Ok(())
+}
+
 /// Isolate the knowledge that exceeds the capacity in force.
 pub fn isolate<S: Store>(s: &mut S, tenant: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let cap = knowledge::capacity(&s.knowledge_capacity(tenant, now)?, now);

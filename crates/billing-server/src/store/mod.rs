@@ -207,7 +207,7 @@ impl Db {
     pub fn catch_up(&self, tenant: &str, now: DateTime<Utc>) -> Result<Changes, ApiError> {
         if self.read(|s| s.has_due(tenant, now))? {
             return Ok(self
-                .write(Some(tenant), |s| engine::advance(s, tenant, now))?
+                .write(Some(tenant), |s| engine::catch_up(s, tenant, now))?
                 .1);
         }
         Ok(Changes::new())

@@ -60,13 +60,20 @@ impl SqlStore<'_> {
         Ok(())
     }
 
-    /// Whether any of the tenant's resources has a due instant by `now`.
+    /// Whether any of the tenant's resources has a due instant by `now`, or
+    /// an hour of its postpaid usage has closed unsettled: one statement of
+    /// two indexed probes.
     pub fn has_due(&mut self, tenant: &str, now: DateTime<Utc>) -> StoreResult<bool> {
         Ok(self
             .conn
             .row(
-                "SELECT 1 FROM resources WHERE tenant_id = $1 AND due_at <= $2 LIMIT 1",
-                &[tenant.into(), ns(now).into()],
+                "SELECT 1 WHERE EXISTS (SELECT 1 FROM resources WHERE tenant_id = $1 AND due_at <= $2) \
+                 OR EXISTS (SELECT 1 FROM postpaid_hours WHERE tenant_id = $1 AND settled_at IS NULL AND hour < $3)",
+                &[
+                    tenant.into(),
+                    ns(now).into(),
+                    ns(forecast::hour_of(now)).into(),
+                ],
             )
             .map_err(db)?
             .is_some())
