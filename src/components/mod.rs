@@ -10,6 +10,7 @@ pub mod header;
 pub mod knowledge_panel;
 pub mod nav_tabs;
 pub mod notification_bell;
+pub mod pager;
 pub mod postpaid_charges;
 pub mod run_out_forecasts;
 pub mod switch;

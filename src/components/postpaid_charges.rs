@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 
 use crate::api::{Api, ClientError};
 use crate::components::error_alert::ErrorAlert;
+use crate::components::pager::Pager;
 use crate::format::{amount_exact, instant, kind_label};
 use crate::state::load_on_change;
 
@@ -150,17 +151,11 @@ pub fn PostpaidCharges(#[prop(into)] currency: Signal<String>) -> impl IntoView 
                     </tbody>
                 </table>
             </div>
-            <nav class="pager" aria-label=td_string!(l, pages)>
-                <button type="button" class="btn" disabled={move || page_number.get() <= 1}
-                    on:click=move |_| page_number.update(|n| *n = n.saturating_sub(1).max(1))>
-                    {td_string!(l, prev_page)}
-                </button>
-                <span class="page-of">{move || td_string!(l, page_of, page = page_number.get(), pages = pages()).to_string()}</span>
-                <button type="button" class="btn" disabled={move || page_number.get() >= pages()}
-                    on:click=move |_| page_number.update(|n| *n += 1)>
-                    {td_string!(l, next_page)}
-                </button>
-            </nav>
+            <Pager
+                page=page_number
+                pages=Signal::derive(pages)
+                on_go=Callback::new(move |n| page_number.set(n))
+            />
         </section>
     }
 }

@@ -14,6 +14,7 @@ use leptos_router::params::ParamsMap;
 
 use crate::api::{Api, ClientError};
 use crate::components::error_alert::ErrorAlert;
+use crate::components::pager::Pager;
 use crate::format::{instant, kind_label, pool_label};
 use crate::i18n::{locale, td_string, Locale};
 use crate::state::load_on_change;
@@ -333,20 +334,11 @@ pub fn DeductionsPage() -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <nav class="pager" aria-label=td_string!(l, pages)>
-                <button type="button" class="btn" disabled={move || req.get().page_number <= 1}
-                    on:click={
-                        let to_page = to_page.clone();
-                        move |_| to_page(req.get_untracked().page_number.saturating_sub(1).max(1))
-                    }>
-                    {td_string!(l, prev_page)}
-                </button>
-                <span class="page-of">{move || td_string!(l, page_of, page = req.get().page_number, pages = pages()).to_string()}</span>
-                <button type="button" class="btn" disabled={move || req.get().page_number >= pages()}
-                    on:click=move |_| to_page(req.get_untracked().page_number + 1)>
-                    {td_string!(l, next_page)}
-                </button>
-            </nav>
+            <Pager
+                page=Signal::derive(move || req.get().page_number)
+                pages=Signal::derive(pages)
+                on_go=Callback::new(to_page)
+            />
         </section>
     }
 }
