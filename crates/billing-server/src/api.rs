@@ -330,6 +330,46 @@ pub async fn handle(
 
 type Answer = (String, Option<HeaderValue>);
 
+/// A request for an operator action (metering, top-ups) that names its
+/// tenant.
+trait ForTenant: serde::de::DeserializeOwned {
+    fn tenant(&self) -> &str;
+}
+
+impl ForTenant for ReportUsageRequest {
+    fn tenant(&self) -> &str {
+        &self.tenant_id
+    }
+}
+
+impl ForTenant for TopUpRequest {
+    fn tenant(&self) -> &str {
+        &self.tenant_id
+    }
+}
+
+/// An operator action: the operator's credential, then `f` as a change to
+/// the tenant the request names.
+fn operator_write<R: ForTenant, T: Serialize>(
+    st: &Shared,
+    headers: &HeaderMap,
+    action: &str,
+    body: Value,
+    now: chrono::DateTime<Utc>,
+    f: impl FnOnce(&mut SqlStore, R) -> Result<T, ApiError>,
+) -> Result<Answer, ApiError> {
+    if !operator_ok(st, headers) {
+        return Err(bad(
+            ErrorCode::AuthFailureUnauthorizedOperation,
+            format!("{action} needs the operator credential."),
+        ));
+    }
+    let req: R = parse(body)?;
+    let tenant = req.tenant().to_string();
+    crate::trace::record_tenant(&tenant);
+    Ok((to_json(write(st, &tenant, now, |s| f(s, req))?)?, None))
+}
+
 fn to_json<T: Serialize>(v: T) -> Result<String, ApiError> {
     serde_json::to_string(&v).map_err(|e| bad(ErrorCode::InternalError, e.to_string()))
 }
@@ -429,38 +469,17 @@ fn run(
                 Some(session_cookie(st, "", 0)),
             ))
         }
-        "ReportUsage" => {
-            if !operator_ok(st, headers) {
-                return Err(bad(
-                    ErrorCode::AuthFailureUnauthorizedOperation,
-                    "ReportUsage needs the operator credential.",
-                ));
-            }
-            let req: ReportUsageRequest = parse(body)?;
-            let tenant = req.tenant_id.clone();
-            crate::trace::record_tenant(&tenant);
-            Ok((
-                to_json(write(st, &tenant, now, |s| {
-                    engine::report_usage(s, &req, now)
-                })?)?,
-                None,
-            ))
-        }
-        "TopUp" => {
-            if !operator_ok(st, headers) {
-                return Err(bad(
-                    ErrorCode::AuthFailureUnauthorizedOperation,
-                    "TopUp needs the operator credential.",
-                ));
-            }
-            let req: TopUpRequest = parse(body)?;
-            let tenant = req.tenant_id.clone();
-            crate::trace::record_tenant(&tenant);
-            Ok((
-                to_json(write(st, &tenant, now, |s| engine::top_up(s, &req, now))?)?,
-                None,
-            ))
-        }
+        "ReportUsage" => operator_write(
+            st,
+            headers,
+            action,
+            body,
+            now,
+            |s, req: ReportUsageRequest| engine::report_usage(s, &req, now),
+        ),
+        "TopUp" => operator_write(st, headers, action, body, now, |s, req: TopUpRequest| {
+            engine::top_up(s, &req, now)
+        }),
         name => {
             let action = Action::from_name(name).ok_or_else(|| {
                 bad(

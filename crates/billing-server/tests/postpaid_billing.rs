@@ -167,19 +167,13 @@ async fn three_hours_of_postpaid_usage_give_three_bill_lines_per_kind_and_debit_
 /// thread of its own: the PostgreSQL client blocks).
 fn settled_rows(path: &std::path::Path) -> i64 {
     let database = database_for(path);
+    // Opened and closed off the async runtime (the PostgreSQL client blocks).
     std::thread::spawn(move || {
         let db = billing_server::store::Db::open(&database, 1).unwrap();
-        db.read(|s| {
-            Ok(s.conn()
-                .row(
-                    "SELECT COUNT(*) FROM postpaid_hours WHERE settled_at IS NOT NULL",
-                    &[],
-                )
-                .map_err(billing_server::store::internal)?
-                .map(|r| r.int(0))
-                .unwrap_or(0))
-        })
-        .unwrap()
+        figure(
+            &db,
+            "SELECT COUNT(*) FROM postpaid_hours WHERE settled_at IS NOT NULL",
+        )
     })
     .join()
     .unwrap()

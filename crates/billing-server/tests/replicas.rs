@@ -216,25 +216,6 @@ async fn three_replicas_keep_every_rule() {
     }
 }
 
-/// A figure straight from the database (on a thread of its own: the
-/// blocking PostgreSQL client must not run inside the async runtime).
-fn count(db: &Db, sql: &str) -> i64 {
-    std::thread::scope(|t| {
-        t.spawn(|| {
-            db.read(|s| {
-                Ok(s.conn()
-                    .row(sql, &[])
-                    .map_err(billing_server::store::internal)?
-                    .map(|r| r.int(0))
-                    .unwrap_or(0))
-            })
-            .unwrap()
-        })
-        .join()
-        .unwrap()
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_mid_burst_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
@@ -250,7 +231,7 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
     let records =
         "SELECT COUNT(*) FROM usage_records WHERE tenant_id = 't-acme' AND kind = 'TokenPackage'";
     let used = "SELECT CAST(SUM(used) AS BIGINT) FROM resources WHERE tenant_id = 't-acme' AND kind = 'TokenPackage'";
-    let (k0, r0, u0) = (count(&db, keys), count(&db, records), count(&db, used));
+    let (k0, r0, u0) = (figure(&db, keys), figure(&db, records), figure(&db, used));
 
     let vc = Client::with_jar(Default::default(), &victim.base);
     let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -297,12 +278,12 @@ async fn sigkill_mid_burst_loses_nothing_acknowledged() {
     // Every acknowledged key is stored: replayed through the survivor it
     // answers its stored result and deducts nothing more.
     let sc = survivor_client(&survivor);
-    let (k1, r1, u1) = (count(&db, keys), count(&db, records), count(&db, used));
+    let (k1, r1, u1) = (figure(&db, keys), figure(&db, records), figure(&db, used));
     for i in &acked {
         let (st, _) = sc.operator(json!({ "TenantId": "t-acme", "Kind": "TokenPackage", "Amount": 1, "IdempotencyKey": format!("k-{i}") })).await;
         assert_eq!(st, 200);
     }
-    assert_eq!(count(&db, used), u1, "replays deducted nothing");
+    assert_eq!(figure(&db, used), u1, "replays deducted nothing");
     // Nothing half-applied: each stored key has its usage record and its
     // deduction, and nothing else was drawn.
     assert!(k1 - k0 >= acked.len() as i64);
@@ -339,7 +320,7 @@ async fn replicas_settle_each_hour_once_and_deliver_each_event_once() {
             .unwrap()
     });
     let balance = |t: &str| {
-        count(
+        figure(
             &db,
             &format!("SELECT balance_cents FROM accounts WHERE tenant_id = '{t}'"),
         )
@@ -370,7 +351,7 @@ async fn replicas_settle_each_hour_once_and_deliver_each_event_once() {
     let rs = [first, a, b];
     let open = "SELECT COUNT(*) FROM postpaid_hours WHERE settled_at IS NULL";
     let deadline = Instant::now() + Duration::from_secs(30);
-    while count(&db, open) > 0 {
+    while figure(&db, open) > 0 {
         assert!(Instant::now() < deadline, "never settled");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -381,7 +362,7 @@ async fn replicas_settle_each_hour_once_and_deliver_each_event_once() {
         "each hour debited once"
     );
     assert_eq!(
-        count(
+        figure(
             &db,
             "SELECT COUNT(*) FROM postpaid_hours WHERE settled_at IS NOT NULL"
         ),

@@ -277,3 +277,22 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A figure straight from the database (on a thread of its own: the
+/// blocking PostgreSQL client must not run inside the async runtime).
+pub fn figure(db: &billing_server::store::Db, sql: &str) -> i64 {
+    std::thread::scope(|t| {
+        t.spawn(|| {
+            db.read(|s| {
+                Ok(s.conn()
+                    .row(sql, &[])
+                    .map_err(billing_server::store::internal)?
+                    .map(|r| r.int(0))
+                    .unwrap_or(0))
+            })
+            .unwrap()
+        })
+        .join()
+        .unwrap()
+    })
+}
