@@ -250,6 +250,12 @@ pub fn sweep(state: &AppState) -> Result<usize, ApiError> {
         done += tenants.len();
     }
     settle(state, now)?;
+    // Delivery history is kept for the retention period, then forgotten.
+    let (_, changes) = state.db.write(None, |s| {
+        store::postpaid_sql::purge_deliveries(s.conn(), now - state.config.webhooks.retention)
+            .map_err(store::internal)
+    })?;
+    publish(state, &changes);
     state
         .db
         .write(None, |s| s.purge_sessions(now.timestamp()))?;

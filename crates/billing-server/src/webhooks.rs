@@ -42,6 +42,8 @@ pub struct Settings {
     pub poll: Duration,
     /// Deliveries sent at once by one process.
     pub batch: usize,
+    /// Finished deliveries (and their events) are kept this long.
+    pub retention: chrono::Duration,
 }
 
 impl Default for Settings {
@@ -54,6 +56,7 @@ impl Default for Settings {
             timeout: Duration::from_secs(10),
             poll: Duration::from_millis(500),
             batch: 32,
+            retention: chrono::Duration::days(30),
         }
     }
 }

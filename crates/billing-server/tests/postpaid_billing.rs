@@ -163,17 +163,22 @@ async fn three_hours_of_postpaid_usage_give_three_bill_lines_per_kind_and_debit_
     assert_eq!(balance(&main).await, start - expected - 1);
 }
 
-/// Bill lines in the database itself, read without a request (on a
-/// thread of its own: the PostgreSQL client blocks).
+/// Bill lines in the database itself, read without a request.
 fn settled_rows(path: &std::path::Path) -> i64 {
+    db_figure(
+        path,
+        "SELECT COUNT(*) FROM postpaid_hours WHERE settled_at IS NOT NULL",
+    )
+}
+
+/// A figure from the test's database itself, opened and closed off the
+/// async runtime (the PostgreSQL client blocks).
+fn db_figure(path: &std::path::Path, sql: &str) -> i64 {
     let database = database_for(path);
-    // Opened and closed off the async runtime (the PostgreSQL client blocks).
+    let sql = sql.to_string();
     std::thread::spawn(move || {
         let db = billing_server::store::Db::open(&database, 1).unwrap();
-        figure(
-            &db,
-            "SELECT COUNT(*) FROM postpaid_hours WHERE settled_at IS NOT NULL",
-        )
+        figure(&db, &sql)
     })
     .join()
     .unwrap()
@@ -495,6 +500,52 @@ async fn each_event_reaches_each_endpoint_once_signed_and_retries_until_accepted
             got.iter().map(|r| r.event_id.as_str()).collect();
         assert_eq!(ids.len(), got.len(), "each event once per endpoint");
     }
+}
+
+#[tokio::test]
+async fn delivery_history_is_kept_for_thirty_days_then_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.sqlite");
+    let clock = Clock::new();
+    let s = server_at(&path, &clock, true, 50).await;
+    let main = s.signed_in(ACME_MAIN).await;
+    let r = Receiver::start(0).await;
+    let (id, _) = add_endpoint(&main, &r.url()).await;
+    let test_event = || async {
+        main.call("SendTestWebhook", json!({ "EndpointId": id }))
+            .await;
+        r.wait_for(r.got().len() + 1, Duration::from_secs(10))
+            .await
+            .last()
+            .unwrap()
+            .event_id
+            .clone()
+    };
+    let kept = |event: &str| {
+        db_figure(
+            &path,
+            &format!("SELECT COUNT(*) FROM webhook_deliveries WHERE event_id = '{event}'"),
+        ) + db_figure(
+            &path,
+            &format!("SELECT COUNT(*) FROM webhook_events WHERE id = '{event}'"),
+        )
+    };
+    let first = test_event().await;
+    clock.pass(29 * 24 * HOUR);
+    let second = test_event().await;
+    assert_eq!(
+        (kept(&first), kept(&second)),
+        (2, 2),
+        "both kept within 30 days"
+    );
+    clock.pass(2 * 24 * HOUR);
+    // The sweep forgets the first (31 days old) and keeps the second.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while kept(&first) != 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never purged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(kept(&second), 2);
 }
 
 #[tokio::test]

@@ -427,6 +427,22 @@ pub fn record_attempt(c: &mut dyn Sql, seq: i64, a: &Attempt) -> Result<(), DbEr
     Ok(())
 }
 
+/// Forget deliveries finished (delivered or failed) before `before`, and
+/// events older than that with no delivery left. Returns the deliveries
+/// removed.
+pub fn purge_deliveries(c: &mut dyn Sql, before: DateTime<Utc>) -> Result<u64, DbError> {
+    let n = c.exec(
+        "DELETE FROM webhook_deliveries WHERE state <> 'Pending' AND last_attempt_at < $1",
+        &[ns(before).into()],
+    )?;
+    c.exec(
+        "DELETE FROM webhook_events WHERE at < $1 AND NOT EXISTS \
+         (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = webhook_events.id)",
+        &[ns(before).into()],
+    )?;
+    Ok(n)
+}
+
 /// The earliest instant a pending delivery is due (for the sender's sleep).
 pub fn next_due(c: &mut dyn Sql) -> Result<Option<DateTime<Utc>>, DbError> {
     Ok(c.row(
