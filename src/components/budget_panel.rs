@@ -99,7 +99,11 @@ fn spend_lines(v: &PostpaidView, l: Locale) -> impl IntoView {
             view! {
                 <div class="budget-meter">
                     <div
-                        class={if pct >= 100 { "usage-track budget-track over" } else { "usage-track budget-track" }}
+                        class={match pct {
+                            100.. => "usage-track budget-track over",
+                            80.. => "usage-track budget-track near",
+                            _ => "usage-track budget-track",
+                        }}
                         role="progressbar"
                         aria-label=td_string!(l, budget_bar_label)
                         aria-valuemin="0"
@@ -248,7 +252,7 @@ pub fn BudgetPanel(view_state: RwSignal<Option<PostpaidView>>) -> impl IntoView 
                         {td_string!(l, budget_turn_off)}
                     </label>
                     <div class="actions">
-                        <button type="submit" class="btn btn-primary">{td_string!(l, budget_save)}</button>
+                        <button type="submit" class="btn btn--primary">{td_string!(l, budget_save)}</button>
                         <Show when=has_budget>
                             <button type="button" class="btn" on:click=remove.clone()>{td_string!(l, budget_remove)}</button>
                         </Show>

@@ -177,7 +177,7 @@ pub fn AlertsPage() -> impl IntoView {
                             prop:value=move || url.get()
                             on:input=move |ev| url.set(event_target_value(&ev))/>
                     </label>
-                    <button type="submit" class="btn btn-primary">{td_string!(l, wh_add)}</button>
+                    <button type="submit" class="btn btn--primary">{td_string!(l, wh_add)}</button>
                 </fieldset>
             </form>
             <p id="hook-why" class="hint">
@@ -217,7 +217,7 @@ pub fn AlertsPage() -> impl IntoView {
                                     on:click=move |_| test(id.clone())>
                                     {td_string!(l, wh_send_test)}
                                 </button>
-                                <button type="button" class="btn btn-danger" disabled=!may
+                                <button type="button" class="btn btn--danger" disabled=!may
                                     on:click=move |_| removing.set(Some((id2.clone(), u.clone())))>
                                     {td_string!(l, wh_remove)}
                                 </button>
