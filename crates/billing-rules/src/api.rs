@@ -530,7 +530,7 @@ pub struct TopUpRequest {
     /// 1 to 10^9 cents.
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000_000_i64))]
     pub amount_cents: i64,
-    /// Replays with the same key and amount change nothing; 1 to 128 bytes.
+    /// Replays with the same key and amount change nothing; 1 to 128 characters.
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub idempotency_key: String,
 }
@@ -719,7 +719,7 @@ pub struct ReportUsageRequest {
         schema(minimum = 1, maximum = 1_000_000_000_000_i64)
     )]
     pub amount: u64,
-    /// Replays with the same key and body change nothing; 1 to 128 bytes.
+    /// Replays with the same key and body change nothing; 1 to 128 characters.
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub idempotency_key: String,
 }

@@ -239,7 +239,7 @@ pub fn top_up<S: Store>(
     req: &TopUpRequest,
     now: DateTime<Utc>,
 ) -> Result<TopUpResult, ApiError> {
-    if req.idempotency_key.is_empty() || req.idempotency_key.len() > 128 {
+    if req.idempotency_key.is_empty() || req.idempotency_key.chars().count() > 128 {
         return Err(ApiError::new(
             ErrorCode::InvalidParameterValue,
             "IdempotencyKey must be 1 to 128 characters.",

@@ -16,7 +16,7 @@ pub fn report_usage<S: Store>(
     req: &ReportUsageRequest,
     now: DateTime<Utc>,
 ) -> Result<Deduction, ApiError> {
-    if req.idempotency_key.is_empty() || req.idempotency_key.len() > 128 {
+    if req.idempotency_key.is_empty() || req.idempotency_key.chars().count() > 128 {
         return Err(ApiError::new(
             ErrorCode::InvalidParameterValue,
             "IdempotencyKey must be 1 to 128 characters.",
