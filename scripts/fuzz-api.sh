@@ -28,7 +28,10 @@ BASE="http://127.0.0.1:$PORT"
 export BILLING_FUZZ_OPERATOR="fuzz-operator-$RANDOM$RANDOM"
 # The rate limit is tested in tests/security.rs; here it would only hide the
 # actions behind 429s.
-./target/debug/billing-server --demo --db "$WORK/fuzz.sqlite" --addr "127.0.0.1:$PORT" \
+# Its own temporary SQLite file, whatever DATABASE_URL the caller has
+# (test.sh exports one for the PostgreSQL tests, which the server would
+# otherwise take).
+env -u DATABASE_URL ./target/debug/billing-server --demo --db "$WORK/fuzz.sqlite" --addr "127.0.0.1:$PORT" \
   --operator-token "$BILLING_FUZZ_OPERATOR" --write-burst 1000000 >"$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -45,14 +48,16 @@ sign_in() {
 fuzz() {
   local label="$1"; shift
   step "Fuzzing every operation ($label): --checks all, $EXAMPLES examples each"
+  local rc=0
   "$VENV/bin/st" --config-file scripts/schemathesis.toml run "$BASE/api/openapi.json" \
     --checks all --max-examples "$EXAMPLES" --seed 20261201 --workers 1 \
-    -H "Origin: $BASE" "$@" | tee "$WORK/st.txt"
+    -H "Origin: $BASE" "$@" | tee "$WORK/st.txt" || rc=$?
   # schemathesis exits non-zero on a failure (a 5xx is one: not_a_server_error
   # is among the checks); an error of its own or an unresolvable reference is
-  # caught here too.
-  if grep -Eqi "^Failures:|^=+ ERRORS =+|unresolvable" "$WORK/st.txt"; then
-    echo "schemathesis ($label): failures above" >&2
+  # caught here too. The server's own account of a 5xx is shown with it.
+  if [ "$rc" -ne 0 ] || grep -Eqi "^Failures:|^=+ ERRORS =+|unresolvable" "$WORK/st.txt"; then
+    echo "schemathesis ($label): failures above; the server said:" >&2
+    grep -E 'request failed|storage failed|panicked' "$WORK/server.log" >&2 || true
     return 1
   fi
 }
