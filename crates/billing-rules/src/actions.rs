@@ -130,18 +130,6 @@ fn integral(v: &mut Value) {
     }
 }
 
-/// Whether any string of `v` (a value or an object's key) holds a NUL
-/// character: no identifier, key or URL has one, and PostgreSQL cannot
-/// store it.
-fn has_nul(v: &Value) -> bool {
-    match v {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(items) => items.iter().any(has_nul),
-        Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
-        _ => false,
-    }
-}
-
 /// An empty request body: `{}` (unknown fields refused).
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,12 +137,6 @@ pub struct Empty {}
 
 /// Parse a request body, mapping serde's complaint to a platform error.
 pub fn parse<T: DeserializeOwned>(mut body: Value) -> Result<T, ApiError> {
-    if has_nul(&body) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidParameterValue,
-            "Text must not contain the NUL character (U+0000).",
-        ));
-    }
     integral(&mut body);
     serde_json::from_value(body).map_err(|e| {
         let msg = e.to_string();
@@ -311,15 +293,6 @@ mod tests {
 mod number_tests {
     use super::*;
     use crate::api::RenewRequest;
-
-    #[test]
-    fn text_with_a_nul_character_is_refused_before_anything_runs() {
-        let e = parse::<RenewRequest>(serde_json::json!({ "ResourceId": "r\u{0}", "Months": 1 }))
-            .unwrap_err();
-        assert_eq!(e.code, ErrorCode::InvalidParameterValue);
-        let e = parse::<serde_json::Value>(serde_json::json!({ "a\u{0}": 1 })).unwrap_err();
-        assert_eq!(e.code, ErrorCode::InvalidParameterValue);
-    }
 
     #[test]
     fn whole_floats_are_integers_and_fractions_are_refused() {

@@ -365,37 +365,6 @@ fn events_path() -> PathItem {
     PathItem::new(HttpMethod::Get, op)
 }
 
-/// The document as served: [`document`], with every free-form string
-/// (no pattern, enum or format of its own) saying what the server
-/// enforces for all text: no NUL character (`actions::parse` refuses it).
-pub fn document_json() -> String {
-    fn no_nul(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(m) => {
-                let is_string = match m.get("type") {
-                    Some(serde_json::Value::String(t)) => t == "string",
-                    Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "string"),
-                    _ => false,
-                };
-                let free_string = is_string
-                    && !m.contains_key("pattern")
-                    && !m.contains_key("enum")
-                    && !m.contains_key("format")
-                    && !m.contains_key("const");
-                if free_string {
-                    m.insert("pattern".into(), serde_json::Value::from("^[^\\u0000]*$"));
-                }
-                m.values_mut().for_each(no_nul);
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(no_nul),
-            _ => {}
-        }
-    }
-    let mut doc = serde_json::to_value(document()).unwrap_or_default();
-    no_nul(&mut doc);
-    doc.to_string()
-}
-
 pub fn document() -> OpenApi {
     let codes: Vec<serde_json::Value> = [
         ErrorCode::AuthFailureUnauthorizedOperation,

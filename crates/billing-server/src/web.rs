@@ -48,7 +48,7 @@ pub fn content_security_policy(dist: Option<&Path>) -> String {
 async fn openapi_json() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        openapi::document_json(),
+        openapi::document().to_json().unwrap_or_default(),
     )
 }
 

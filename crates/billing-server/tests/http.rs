@@ -103,13 +103,6 @@ async fn bad_input_gets_4xx_with_code_and_changes_nothing() {
             400,
             "MissingParameter",
         ),
-        // PostgreSQL cannot store a NUL character: refused before anything runs.
-        (
-            "MarkNoticesRead",
-            r#"{"NoticeIds":["ntc\u0000"]}"#.into(),
-            400,
-            "InvalidParameterValue",
-        ),
         (
             "RenewResource",
             r#"{"ResourceId":"res-conc-20d","Months":-1}"#.into(),
