@@ -16,6 +16,16 @@ use crate::state::load_on_change;
 
 const PAGE: u32 = 20;
 
+/// Page `n` of every bill line, `size` a page.
+fn request(n: u32, size: u32) -> BillsRequest {
+    BillsRequest {
+        from: None,
+        until: None,
+        page_number: n,
+        page_size: size,
+    }
+}
+
 fn csv_header(l: Locale) -> Vec<&'static str> {
     vec![
         td_string!(l, bill_col_hour),
@@ -53,15 +63,7 @@ pub fn PostpaidCharges(#[prop(into)] currency: Signal<String>) -> impl IntoView 
         load_on_change(move || {
             let api = api.clone();
             let n = page_number.get();
-            Some(async move {
-                api.bills(&BillsRequest {
-                    from: None,
-                    until: None,
-                    page_number: n,
-                    page_size: PAGE,
-                })
-                .await
-            })
+            Some(async move { api.bills(&request(n, PAGE)).await })
         })
     };
     let pages = move || {
@@ -81,14 +83,9 @@ pub fn PostpaidCharges(#[prop(into)] currency: Signal<String>) -> impl IntoView 
             let all = crate::export::all_pages(|n| {
                 let api = api.clone();
                 async move {
-                    api.bills(&BillsRequest {
-                        from: None,
-                        until: None,
-                        page_number: n,
-                        page_size: 100,
-                    })
-                    .await
-                    .map(|p| (p.items, p.total))
+                    api.bills(&request(n, 100))
+                        .await
+                        .map(|p| (p.items, p.total))
                 }
             })
             .await;

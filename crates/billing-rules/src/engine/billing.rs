@@ -99,31 +99,20 @@ pub fn settle<S: Store>(
     s.changed(tenant, Change::Postpaid);
     s.changed(tenant, Change::Usage);
     if before >= 0 && after < 0 {
-        became_overdue(s, tenant, after, now)?;
+        // Services stop until a top-up; postpaid stays as it was (it
+        // cannot be enabled while overdue). Said once per crossing.
+        account_notice(
+            s,
+            tenant,
+            Notice::AccountOverdue,
+            Some(now),
+            EventType::AccountOverdue,
+            serde_json::json!({ "BalanceCents": after }),
+            now,
+        )?;
     }
     check_budget(s, tenant, now)?;
     Ok(lines)
-}
-
-/// The balance fell below zero: services stop until a top-up. Postpaid
-/// stays as it was (it cannot be enabled while overdue); a notice and an
-/// event say so, once per time it happens.
-fn became_overdue<S: Store>(
-    s: &mut S,
-    tenant: &str,
-    balance_cents: i64,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    account_notice(
-        s,
-        tenant,
-        Notice::AccountOverdue,
-        Some(now),
-        EventType::AccountOverdue,
-        serde_json::json!({ "BalanceCents": balance_cents }),
-        now,
-    )?;
-    Ok(())
 }
 
 /// The month's postpaid spend at `now`: settled lines, and what is drawn
