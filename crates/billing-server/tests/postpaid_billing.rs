@@ -385,6 +385,7 @@ async fn budgets_are_validated_and_only_managers_set_them() {
     for bad in [
         json!({ "AmountCents": 0 }),
         json!({ "AmountCents": 100, "Thresholds": [1, 2, 3, 4, 5, 6] }),
+        json!({ "Thresholds": [201] }),
         json!({ "AmountCents": 100, "Thresholds": [] }),
         json!({ "AmountCents": 100, "Thresholds": [201] }),
     ] {

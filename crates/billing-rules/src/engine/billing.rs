@@ -195,6 +195,17 @@ pub fn modify_budget<S: Store>(
             "Only the main account, or a sub-account granted Postpaid Settings, can set the budget.",
         ));
     }
+    // Thresholds given are checked even when the budget is removed.
+    if let Some(t) = &req.thresholds {
+        if t.iter().any(|p| *p == 0 || *p > billing::MAX_THRESHOLD) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("Each threshold is 1 to {} percent.", billing::MAX_THRESHOLD),
+            ));
+        }
+        billing::normalise_thresholds(t)
+            .map_err(|m| ApiError::new(ErrorCode::InvalidParameterValue, m))?;
+    }
     let budget = match req.amount_cents {
         None => None,
         Some(amount_cents) => {
