@@ -4,6 +4,7 @@
 //! PostgreSQL carries several stateless replicas.
 
 pub mod api;
+pub mod assets;
 pub mod events;
 pub mod failure;
 pub mod openapi;
@@ -133,8 +134,8 @@ impl Config {
 pub struct AppState {
     pub config: Config,
     pub db: Db,
-    /// The CSP, with the mtime of the index.html it was computed from.
-    pub csp: Mutex<(Option<std::time::SystemTime>, String)>,
+    /// The built client (with its CSP), loaded once per build.
+    pub assets: std::sync::RwLock<Option<Arc<assets::Assets>>>,
     /// Reads running at once; the rest wait without holding a thread.
     pub readers: tokio::sync::Semaphore,
     /// Writes running (or waiting for the database's writer) at once, apart
@@ -194,12 +195,16 @@ pub fn open_state(config: Config) -> Result<(Shared, Opened), DbError> {
         (billing_rules::seed::demo(now), now)
     })?;
     let limiter = write_limiter(&config);
+    let assets = config
+        .dist
+        .as_deref()
+        .map(|d| Arc::new(assets::Assets::load(d)));
     let state = Arc::new(AppState {
         readers: tokio::sync::Semaphore::new(config.pool_size as usize),
         writers: tokio::sync::Semaphore::new(writers as usize),
         config,
         db,
-        csp: Mutex::new((None, String::new())),
+        assets: std::sync::RwLock::new(assets),
         events: tokio::sync::broadcast::channel(1024).0,
         streams: Mutex::new(std::collections::HashMap::new()),
         write_limiter: limiter,

@@ -1,49 +1,15 @@
 //! Routes, static files, compression and security headers.
 
-use std::path::Path;
-
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use base64::Engine;
-use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::assets::Assets;
 use crate::{api, openapi, Shared};
-
-/// A CSP the Trunk-built page works under: Trunk's inline module script is
-/// allowed by its hash, wasm may be compiled, nothing else inline runs.
-pub fn content_security_policy(dist: Option<&Path>) -> String {
-    let mut hashes = String::new();
-    if let Some(html) = dist.and_then(|d| std::fs::read_to_string(d.join("index.html")).ok()) {
-        let mut rest = html.as_str();
-        while let Some(start) = rest.find("<script") {
-            let after = &rest[start..];
-            let Some(open_end) = after.find('>') else {
-                break;
-            };
-            let Some(close) = after.find("</script>") else {
-                break;
-            };
-            let body = &after[open_end + 1..close];
-            if !after[..open_end].contains("src=") && !body.is_empty() {
-                let digest = Sha256::digest(body.as_bytes());
-                hashes.push_str(&format!(
-                    " 'sha256-{}'",
-                    base64::engine::general_purpose::STANDARD.encode(digest)
-                ));
-            }
-            rest = &after[close + 9..];
-        }
-    }
-    format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    )
-}
 
 async fn openapi_json() -> impl IntoResponse {
     (
@@ -52,27 +18,88 @@ async fn openapi_json() -> impl IntoResponse {
     )
 }
 
-/// The CSP for the current build: recomputed when index.html changes, so a
-/// rebuilt client works without restarting the server.
+/// The CSP for the current build (computed once per build, when it was
+/// loaded); a server without a client sends the strict one.
 pub fn current_csp(state: &Shared) -> HeaderValue {
-    let mtime = state
-        .config
-        .dist
+    match state
+        .assets
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
         .as_ref()
-        .and_then(|d| std::fs::metadata(d.join("index.html")).ok())
-        .and_then(|m| m.modified().ok());
-    let mut cached = state.csp.lock().unwrap_or_else(|p| p.into_inner());
-    if cached.1.is_empty() || cached.0 != mtime {
-        *cached = (mtime, content_security_policy(state.config.dist.as_deref()));
+    {
+        Some(a) => a.csp.clone(),
+        None => HeaderValue::from_static(NO_CLIENT_CSP),
     }
-    HeaderValue::from_str(&cached.1)
-        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
 }
+
+const NO_CLIENT_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 async fn with_csp(State(state): State<Shared>, mut resp: Response) -> Response {
     resp.headers_mut()
         .insert(header::CONTENT_SECURITY_POLICY, current_csp(&state));
     resp
+}
+
+/// The built client: a file of it, or the page for any console path.
+async fn static_file(
+    State(state): State<Shared>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+        return (
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+        )
+            .into_response();
+    }
+    let assets = state
+        .assets
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    match assets.as_ref().and_then(|a| a.lookup(uri.path())) {
+        Some(asset) => asset.respond(&headers, method == axum::http::Method::HEAD),
+        None => (axum::http::StatusCode::NOT_FOUND, "Not found\n").into_response(),
+    }
+}
+
+/// A new build in `dist/` is picked up within two seconds: one `stat` of
+/// `index.html` every two seconds, off the request path.
+fn watch_dist(state: Shared) {
+    let Some(dist) = state.config.dist.clone() else {
+        return;
+    };
+    if tokio::runtime::Handle::try_current().is_err() {
+        return;
+    }
+    let weak = std::sync::Arc::downgrade(&state);
+    drop(state);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(2));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            let Some(state) = weak.upgrade() else { return };
+            let built = std::fs::metadata(dist.join("index.html"))
+                .and_then(|m| m.modified())
+                .ok();
+            let current = state
+                .assets
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                .and_then(|a| a.built);
+            if built.is_some() && built != current {
+                let d = dist.clone();
+                if let Ok(fresh) = tokio::task::spawn_blocking(move || Assets::load(&d)).await {
+                    *state.assets.write().unwrap_or_else(|p| p.into_inner()) =
+                        Some(std::sync::Arc::new(fresh));
+                }
+            }
+        }
+    });
 }
 
 /// `GET /healthz`: the process lives.
@@ -110,29 +137,31 @@ pub fn router(state: Shared) -> Router {
             state.config.limits.body_timeout,
         ))
         .with_state(state.clone());
-    if let Some(dist) = &state.config.dist {
-        let index = ServeFile::new(dist.join("index.html"));
-        app = app.fallback_service(ServeDir::new(dist).fallback(index));
+    // JSON answers are compressed as they go; the client's files were
+    // compressed once, when the build was loaded.
+    app = app.layer(CompressionLayer::new());
+    if state.config.dist.is_some() {
+        app = app.fallback_service(axum::routing::any(static_file).with_state(state.clone()));
+        watch_dist(state.clone());
     }
-    app.layer(CompressionLayer::new())
-        .layer(axum::middleware::map_response_with_state(
-            state.clone(),
-            with_csp,
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
+    app.layer(axum::middleware::map_response_with_state(
+        state.clone(),
+        with_csp,
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("DENY"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ))
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    ))
 }

@@ -880,3 +880,116 @@ async fn metering_is_written_to_the_ledger_and_moves_the_forecast() {
         "{search}"
     );
 }
+
+/// The client's files: compressed once per build (copies written beside
+/// them), served in the best encoding the browser accepts, hashed assets
+/// cached for a year, the page revalidated, console paths answered with the
+/// page, a missing file 404.
+#[tokio::test]
+async fn the_built_client_is_served_precompressed_with_cache_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist).unwrap();
+    let script = "import init from '/app-0123456789abcdef.js'; init();";
+    std::fs::write(
+        dist.join("index.html"),
+        format!("<!DOCTYPE html><html><head><script type=\"module\">{script}</script></head><body></body></html>"),
+    )
+    .unwrap();
+    let wasm: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8 / 7).collect();
+    std::fs::write(dist.join("app-0123456789abcdef_bg.wasm"), &wasm).unwrap();
+    std::fs::write(
+        dist.join("favicon.svg"),
+        "<svg xmlns='http://www.w3.org/2000/svg'/>",
+    )
+    .unwrap();
+    let s = Server::start(
+        &dir.path().join("billing.sqlite"),
+        Some(dist.clone()),
+        AuthMode::Demo,
+    )
+    .await;
+    assert!(
+        dist.join("app-0123456789abcdef_bg.wasm.br").exists(),
+        "brotli copy written"
+    );
+    assert!(
+        dist.join("app-0123456789abcdef_bg.wasm.gz").exists(),
+        "gzip copy written"
+    );
+    let get = |path: &str, accept: &'static str| {
+        let req = s.client().http.get(format!("{}{path}", s.base));
+        let req = if accept.is_empty() {
+            req
+        } else {
+            req.header("accept-encoding", accept)
+        };
+        async move { req.send().await.unwrap() }
+    };
+    let r = get("/app-0123456789abcdef_bg.wasm", "gzip, deflate, br").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "br");
+    assert_eq!(r.headers()["content-type"], "application/wasm");
+    assert_eq!(r.headers()["vary"], "accept-encoding");
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let etag = r.headers()["etag"].clone();
+    let br = r.bytes().await.unwrap();
+    assert!(
+        br.len() < wasm.len() / 4,
+        "brotli at quality 11: {} bytes",
+        br.len()
+    );
+    let r = get("/app-0123456789abcdef_bg.wasm", "gzip").await;
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let r = get("/app-0123456789abcdef_bg.wasm", "").await;
+    assert!(r.headers().get("content-encoding").is_none());
+    assert_eq!(r.bytes().await.unwrap().len(), wasm.len());
+    let r = s
+        .client()
+        .http
+        .get(format!("{}/app-0123456789abcdef_bg.wasm", s.base))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304, "unchanged file revalidated without a body");
+
+    // Any console path is the page, revalidated on every visit, with the CSP
+    // that allows exactly its inline script.
+    for path in ["/", "/pay-as-you-go", "/postpaid?x=1"] {
+        let r = get(path, "br").await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["cache-control"], "no-cache", "{path}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        use base64::Engine;
+        use sha2::Digest;
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+        assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+    }
+    assert_eq!(
+        get("/favicon.svg", "").await.headers()["cache-control"],
+        "no-cache"
+    );
+    assert_eq!(
+        get("/missing-0123456789abcdef.js", "br").await.status(),
+        404
+    );
+    let post = s
+        .client()
+        .http
+        .post(format!("{}/pay-as-you-go", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 405);
+}
