@@ -10,6 +10,7 @@ use leptos_router::path;
 use crate::api::Api;
 use crate::clock::Clock;
 use crate::components::banners::Banners;
+use crate::components::error_alert::ErrorAlert;
 use crate::components::header::Header;
 use crate::components::nav_tabs::{tab_id, NavTabs, TABS};
 use crate::i18n::{locale, td_string};
@@ -20,7 +21,8 @@ use crate::pages::permissions::PermissionsPage;
 use crate::pages::postpaid::PostpaidPage;
 use crate::pages::resource_list::ResourceListPage;
 use crate::pages::sign_in::SignInPage;
-use crate::state::Session;
+use crate::state::{Session, Topic};
+use billing_rules::ErrorCode;
 
 #[component]
 pub fn App(api: Api, clock: Clock) -> impl IntoView {
@@ -33,26 +35,36 @@ pub fn App(api: Api, clock: Clock) -> impl IntoView {
     provide_context(session);
     clock.start_ticker();
 
-    // Identity and the account summary, again after every change.
+    // Who is signed in: the server said so in its first answer (no extra
+    // request); asked again only when identity may have changed.
+    let identity_api = api.clone();
     Effect::new(move |_| {
-        session.version.get();
-        let api = api.clone();
-        spawn_local(async move {
-            let (who, summary) = (api.identity().await, api.summary().await);
-            match (who, summary) {
-                (Ok(w), Ok(s)) => {
+        session.track(&[Topic::Identity]);
+        if let Some(known) = identity_api.transport().initial_identity() {
+            match known {
+                Some(w) => {
                     session.identity.set(Some(w));
-                    session.summary.set(Some(s));
+                    session.known.set(true);
+                }
+                None => session.signed_out(),
+            }
+            return;
+        }
+        let api = identity_api.clone();
+        spawn_local(async move {
+            match api.identity().await {
+                Ok(w) => {
+                    session.identity.set(Some(w));
                     session.error.set(None);
+                    session.known.set(true);
                 }
-                (Err(e), _) | (_, Err(e)) => {
-                    session.identity.set(None);
-                    session.error.set(Some(e));
+                Err(e) if e.code() == Some(ErrorCode::AuthFailureUnauthorizedOperation) => {
+                    session.signed_out()
                 }
+                Err(e) => session.error.set(Some(e)),
             }
         });
     });
-
     // Live events: refetch whatever is on screen when this tenant's data
     // changes elsewhere (metering, another user's change, new notices). The
     // stream follows the signed-in user: (re)opened when they change.
@@ -60,6 +72,29 @@ pub fn App(api: Api, clock: Clock) -> impl IntoView {
         session
             .identity
             .with(|i| i.as_ref().map(|i| i.user.id.clone()))
+    });
+
+    // The account summary behind the attention area: with the page's own
+    // requests, once identity is known (one round trip, not a waterfall).
+    let summary_api = api.clone();
+    Effect::new(move |_| {
+        session.track(&[Topic::Summary]);
+        if user_id.get().is_none() {
+            return;
+        }
+        let api = summary_api.clone();
+        spawn_local(async move {
+            match api.summary().await {
+                Ok(s) => {
+                    session.summary.set(Some(s));
+                    session.error.set(None);
+                }
+                Err(e) => {
+                    crate::state::session_ended(session, &e);
+                    session.error.set(Some(e));
+                }
+            }
+        });
     });
     let live = StoredValue::new(send_wrapper::SendWrapper::new(
         None::<Box<dyn std::any::Any>>,
@@ -71,34 +106,63 @@ pub fn App(api: Api, clock: Clock) -> impl IntoView {
             .then(|| {
                 api_for_events
                     .transport()
-                    .subscribe(std::rc::Rc::new(move || {
+                    .subscribe(std::rc::Rc::new(move |kind: &str| {
                         session.live.set(true);
-                        session.changed();
+                        session.changed(crate::state::topics_for_event(kind));
                     }))
             })
             .flatten();
         live.set_value(send_wrapper::SendWrapper::new(guard));
     });
 
-    // The server does not know this session: sign in first.
-    let needs_sign_in = Memo::new(move |_| {
-        session.error.with(|e| {
-            e.as_ref().and_then(|e| e.code())
-                == Some(billing_rules::ErrorCode::AuthFailureUnauthorizedOperation)
-        })
-    });
+    // Nobody is signed in: the sign-in page. Until that is known, the
+    // frame's outline (nothing moves when it fills in).
+    let screen = Memo::new(
+        move |_| match (session.known.get(), user_id.with(Option::is_some)) {
+            (false, _) => Screen::Loading,
+            (true, false) => Screen::SignIn,
+            (true, true) => Screen::Console,
+        },
+    );
     view! {
         <Router>
             // Everything below is drawn again when the language changes.
             {move || {
                 crate::i18n::track_drawn();
-                if needs_sign_in.get() {
-                    view! { <SignInPage/> }.into_any()
-                } else {
-                    view! { <Frame/> }.into_any()
+                match screen.get() {
+                    Screen::SignIn => view! { <SignInPage/> }.into_any(),
+                    Screen::Console => view! { <Frame/> }.into_any(),
+                    Screen::Loading => view! { <Loading/> }.into_any(),
                 }
             }}
         </Router>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Screen {
+    Loading,
+    SignIn,
+    Console,
+}
+
+/// Before identity is known: the frame's outline, announced as busy. An
+/// error asking who is signed in is shown here, with a retry.
+#[component]
+fn Loading() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let l = locale();
+    view! {
+        <div class="page-header page-header--placeholder" aria-hidden="true"></div>
+        <main id="main" class="loading-frame" aria-busy="true">
+            {move || session.error.get().map(|e| view! {
+                <ErrorAlert
+                    context=td_string!(l, identity_failed)
+                    error=e
+                    on_retry=Callback::new(move |()| session.changed(&[Topic::Identity]))
+                />
+            })}
+        </main>
     }
 }
 

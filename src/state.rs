@@ -1,19 +1,75 @@
 //! What the whole console shares: who is signed in, the account summary
-//! behind the banners, and a version that every view refetches on.
+//! behind the attention area, and one version per topic of data: a change
+//! refetches only the views that show what it touched.
 
 use billing_rules::api::{Identity, Summary};
 use leptos::prelude::*;
 
 use crate::api::ClientError;
 
+/// A kind of data a view shows and a change may touch.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Topic {
+    /// Who is signed in, and their grants.
+    Identity,
+    /// The account summary (attention area, balance).
+    Summary,
+    /// Resource lists, forecasts and the usage chart.
+    Resources,
+    /// Knowledge-base capacity and isolation.
+    Knowledge,
+    Notices,
+    /// The postpaid setting, budget, spend and charges.
+    Postpaid,
+    Deductions,
+    Permissions,
+    Webhooks,
+}
+
+pub const TOPICS: [Topic; 9] = [
+    Topic::Identity,
+    Topic::Summary,
+    Topic::Resources,
+    Topic::Knowledge,
+    Topic::Notices,
+    Topic::Postpaid,
+    Topic::Deductions,
+    Topic::Permissions,
+    Topic::Webhooks,
+];
+
+/// What metering touches: every figure that moves with usage.
+pub const USAGE: &[Topic] = &[
+    Topic::Summary,
+    Topic::Resources,
+    Topic::Knowledge,
+    Topic::Notices,
+    Topic::Postpaid,
+    Topic::Deductions,
+];
+
+/// The topics a live event from the server touches (`/api/events` kinds).
+pub fn topics_for_event(kind: &str) -> &'static [Topic] {
+    match kind {
+        "usage" => USAGE,
+        "notice" => &[Topic::Notices, Topic::Summary, Topic::Webhooks],
+        "postpaid" => &[Topic::Postpaid, Topic::Summary, Topic::Notices],
+        "permission" => &[Topic::Identity, Topic::Permissions, Topic::Postpaid],
+        // A reconnect (or anything new): everything may have moved.
+        _ => &TOPICS,
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct Session {
+    /// Who is signed in: None until known, then Some(None) when nobody is.
     pub identity: RwSignal<Option<Identity>>,
+    /// Whether `identity` has been asked for yet.
+    pub known: RwSignal<bool>,
     pub summary: RwSignal<Option<Summary>>,
     /// An error loading identity or summary.
     pub error: RwSignal<Option<ClientError>>,
-    /// Bumped after every change; views that show data refetch on it.
-    pub version: RwSignal<u64>,
+    versions: [RwSignal<u64>; TOPICS.len()],
     /// Live updates are arriving from the server.
     pub live: RwSignal<bool>,
 }
@@ -22,16 +78,39 @@ impl Session {
     pub fn new() -> Self {
         Session {
             identity: RwSignal::new(None),
+            known: RwSignal::new(false),
             summary: RwSignal::new(None),
             error: RwSignal::new(None),
-            version: RwSignal::new(0),
+            versions: std::array::from_fn(|_| RwSignal::new(0)),
             live: RwSignal::new(false),
         }
     }
 
-    /// Something changed: every view refetches.
-    pub fn changed(&self) {
-        self.version.update(|v| *v += 1);
+    /// These topics changed: the views showing them refetch.
+    pub fn changed(&self, topics: &[Topic]) {
+        for t in topics {
+            self.versions[*t as usize].update(|v| *v += 1);
+        }
+    }
+
+    /// Everything may have changed (another user signed in, a reconnect).
+    pub fn changed_all(&self) {
+        self.changed(&TOPICS);
+    }
+
+    /// Subscribe the running effect to these topics.
+    pub fn track(&self, topics: &[Topic]) {
+        for t in topics {
+            self.versions[*t as usize].track();
+        }
+    }
+
+    /// Nobody is signed in (now): the sign-in page, and no requests.
+    pub fn signed_out(&self) {
+        self.identity.set(None);
+        self.summary.set(None);
+        self.error.set(None);
+        self.known.set(true);
     }
 
     pub fn is_main(&self) -> bool {
@@ -46,11 +125,15 @@ impl Default for Session {
     }
 }
 
-/// Fetch now, and again after every change (and whenever a signal read by
-/// `fetch` changes): the latest answer lands in the first signal, a failure
-/// in the second while what was on screen stays. `fetch` returning None
-/// skips a round (e.g. nothing to ask for this user).
-pub fn load_on_change<T, F, Fut>(fetch: F) -> (RwSignal<Option<T>>, RwSignal<Option<ClientError>>)
+/// Fetch now, and again when one of `topics` changes (and whenever a signal
+/// read by `fetch` changes): the latest answer lands in the first signal, a
+/// failure in the second while what was on screen stays. `fetch` returning
+/// None skips a round (e.g. nothing to ask for this user). An answer saying
+/// the session ended shows the sign-in page.
+pub fn load_on_change<T, F, Fut>(
+    topics: &'static [Topic],
+    fetch: F,
+) -> (RwSignal<Option<T>>, RwSignal<Option<ClientError>>)
 where
     T: Send + Sync + 'static,
     F: Fn() -> Option<Fut> + 'static,
@@ -60,7 +143,7 @@ where
     let data = RwSignal::new(None);
     let error = RwSignal::new(None);
     Effect::new(move |_| {
-        session.version.get();
+        session.track(topics);
         let Some(fut) = fetch() else { return };
         leptos::task::spawn_local(async move {
             match fut.await {
@@ -68,9 +151,19 @@ where
                     data.set(Some(v));
                     error.set(None);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    session_ended(session, &e);
+                    error.set(Some(e));
+                }
             }
         });
     });
     (data, error)
+}
+
+/// A call answered that this session is over: back to sign-in.
+pub fn session_ended(session: Session, e: &ClientError) {
+    if e.code() == Some(billing_rules::ErrorCode::AuthFailureUnauthorizedOperation) {
+        session.signed_out();
+    }
 }

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use billing_rules::api::Identity;
 use billing_rules::model::User;
 use gloo_net::http::Request;
 use serde::Deserialize;
@@ -21,12 +22,17 @@ struct ServerInfo {
     mode: String,
     #[serde(default)]
     demo_users: Vec<User>,
+    /// Who this browser's session belongs to, if anyone.
+    #[serde(default)]
+    identity: Option<Identity>,
 }
 
 #[derive(Clone)]
 pub struct HttpTransport {
     base: Rc<str>,
     demo_users: Option<Vec<User>>,
+    /// The probe's answer to "who is signed in", until the console takes it.
+    identity: Rc<std::cell::RefCell<Option<Option<Identity>>>>,
 }
 
 async fn post(url: String, body: Value) -> Result<String, ClientError> {
@@ -72,6 +78,7 @@ impl HttpTransport {
         Some(HttpTransport {
             base: base.into(),
             demo_users: (info.mode == "demo").then_some(info.demo_users),
+            identity: Rc::new(std::cell::RefCell::new(Some(info.identity))),
         })
     }
 }
@@ -98,16 +105,26 @@ impl Transport for HttpTransport {
         true
     }
 
+    fn initial_identity(&self) -> Option<Option<Identity>> {
+        self.identity.borrow_mut().take()
+    }
+
     /// Server-sent events from `/api/events`. The browser's EventSource
-    /// reconnects by itself after the server restarts.
-    fn subscribe(&self, on_change: Rc<dyn Fn()>) -> Option<Box<dyn std::any::Any>> {
+    /// reconnects by itself after the server restarts; the "ready" that
+    /// opens each connection means "catch up" only on a reconnect (the
+    /// first one arrives while the screen is loading anyway).
+    fn subscribe(&self, on_change: Rc<dyn Fn(&str)>) -> Option<Box<dyn std::any::Any>> {
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
         let source = web_sys::EventSource::new(&format!("{}/api/events", self.base)).ok()?;
-        let cb =
-            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_ev: web_sys::MessageEvent| {
-                on_change()
-            });
+        let first_ready = std::cell::Cell::new(true);
+        let cb = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            let kind = ev.type_();
+            if kind == "ready" && first_ready.replace(false) {
+                return;
+            }
+            on_change(&kind)
+        });
         for kind in [
             "usage",
             "notice",

@@ -33,7 +33,7 @@ struct Inner {
     latency_ms: Cell<u32>,
     failures: RefCell<VecDeque<Failure>>,
     calls: Cell<u64>,
-    listeners: RefCell<Vec<std::rc::Weak<dyn Fn()>>>,
+    listeners: RefCell<Vec<std::rc::Weak<dyn Fn(&str)>>>,
 }
 
 /// Cheap to clone; clones share the store.
@@ -96,7 +96,7 @@ impl MockStore {
     }
 
     fn notify(&self) {
-        let alive: Vec<Rc<dyn Fn()>> = self
+        let alive: Vec<Rc<dyn Fn(&str)>> = self
             .inner
             .listeners
             .borrow()
@@ -104,7 +104,7 @@ impl MockStore {
             .filter_map(|w| w.upgrade())
             .collect();
         for f in alive {
-            f();
+            f("usage");
         }
     }
 
@@ -166,7 +166,7 @@ impl Transport for MockStore {
         true
     }
 
-    fn subscribe(&self, on_change: Rc<dyn Fn()>) -> Option<Box<dyn std::any::Any>> {
+    fn subscribe(&self, on_change: Rc<dyn Fn(&str)>) -> Option<Box<dyn std::any::Any>> {
         self.inner
             .listeners
             .borrow_mut()

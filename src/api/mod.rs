@@ -124,9 +124,17 @@ pub trait Transport {
         false
     }
 
-    /// Call `on_change` whenever the signed-in user's data changes elsewhere
-    /// (live events); the subscription ends when the returned guard drops.
-    fn subscribe(&self, _on_change: Rc<dyn Fn()>) -> Option<Box<dyn std::any::Any>> {
+    /// Call `on_change` with what changed (an `/api/events` kind: "usage",
+    /// "notice", …) whenever the signed-in user's data changes elsewhere;
+    /// the subscription ends when the returned guard drops.
+    fn subscribe(&self, _on_change: Rc<dyn Fn(&str)>) -> Option<Box<dyn std::any::Any>> {
+        None
+    }
+
+    /// Who is signed in, if the transport already knows (the server says
+    /// so in its first answer): `Some(None)` is nobody. Taken once; None
+    /// means ask.
+    fn initial_identity(&self) -> Option<Option<Identity>> {
         None
     }
 

@@ -13,7 +13,7 @@ use leptos::task::spawn_local;
 
 use crate::api::{Api, ClientError};
 use crate::components::error_alert::ErrorAlert;
-use crate::state::Session;
+use crate::state::{Session, Topic};
 
 /// "$12.34" (or "12.34") as cents.
 pub fn parse_dollars(s: &str) -> Option<i64> {
@@ -172,7 +172,7 @@ pub fn BudgetPanel(view_state: RwSignal<Option<PostpaidView>>) -> impl IntoView 
                 Ok(v) => {
                     view_state.set(Some(v));
                     outcome.set(Some(done));
-                    session.changed();
+                    session.changed(&[Topic::Postpaid, Topic::Summary]);
                 }
                 Err(e) => error.set(Some(e)),
             }

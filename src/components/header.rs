@@ -42,7 +42,7 @@ pub fn Header() -> impl IntoView {
                         let switch = api.transport().view_as(&event_target_value(&ev));
                         leptos::task::spawn_local(async move {
                             match switch.await {
-                                Ok(()) => session.changed(),
+                                Ok(()) => session.changed_all(),
                                 Err(e) => session.error.set(Some(e)),
                             }
                         });
@@ -88,7 +88,7 @@ pub fn Header() -> impl IntoView {
                                     api.sign_out().await
                                 };
                                 match ended {
-                                    Ok(()) => session.changed(),
+                                    Ok(()) => session.signed_out(),
                                     Err(e) => session.error.set(Some(e)),
                                 }
                             });
@@ -213,7 +213,7 @@ fn ZonePicker() -> impl IntoView {
                             let _ = s.set_item(ZONE_KEY, z.slug());
                         }
                         // Every date on screen is drawn again in the new zone.
-                        session.changed();
+                        session.changed_all();
                     }
                 }
             >

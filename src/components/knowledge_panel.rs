@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use crate::api::{Api, ClientError};
 use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
-use crate::state::{load_on_change, Session};
+use crate::state::{load_on_change, Session, Topic};
 
 #[component]
 pub fn KnowledgePanel() -> impl IntoView {
@@ -23,7 +23,7 @@ pub fn KnowledgePanel() -> impl IntoView {
 
     let (usage, error) = {
         let api = api.clone();
-        load_on_change(move || {
+        load_on_change(&[Topic::Knowledge], move || {
             let api = api.clone();
             Some(async move { api.knowledge_usage().await })
         })
@@ -46,7 +46,12 @@ pub fn KnowledgePanel() -> impl IntoView {
                         )
                         .to_string(),
                     ));
-                    session.changed();
+                    session.changed(&[
+                        Topic::Knowledge,
+                        Topic::Resources,
+                        Topic::Summary,
+                        Topic::Notices,
+                    ]);
                 }
                 Err(e) => action_error.set(Some(e)),
             }

@@ -11,7 +11,7 @@ use leptos::task::spawn_local;
 use crate::api::Api;
 use crate::components::error_alert::ErrorAlert;
 use crate::format::instant;
-use crate::state::{load_on_change, Session};
+use crate::state::{load_on_change, Session, Topic};
 
 pub fn notice_text(n: &Notice, l: Locale) -> String {
     match n {
@@ -48,7 +48,7 @@ pub fn NotificationBell() -> impl IntoView {
 
     let (page, error) = {
         let api = api.clone();
-        load_on_change(move || {
+        load_on_change(&[Topic::Notices], move || {
             let api = api.clone();
             Some(async move {
                 api.notices(&NoticesRequest {
@@ -65,7 +65,7 @@ pub fn NotificationBell() -> impl IntoView {
         let api = api.clone();
         spawn_local(async move {
             match api.mark_read(&req).await {
-                Ok(_) => session.changed(),
+                Ok(_) => session.changed(&[Topic::Notices]),
                 Err(e) => error.set(Some(e)),
             }
         });

@@ -12,7 +12,7 @@ use crate::api::{Api, ClientError};
 use crate::components::error_alert::ErrorAlert;
 use crate::components::pager::Pager;
 use crate::format::{amount_exact, instant, kind_label};
-use crate::state::load_on_change;
+use crate::state::{load_on_change, Topic};
 
 const PAGE: u32 = 20;
 
@@ -60,7 +60,7 @@ pub fn PostpaidCharges(#[prop(into)] currency: Signal<String>) -> impl IntoView 
     let page_number = RwSignal::new(1u32);
     let (page, error) = {
         let api = api.clone();
-        load_on_change(move || {
+        load_on_change(&[Topic::Postpaid], move || {
             let api = api.clone();
             let n = page_number.get();
             Some(async move { api.bills(&request(n, PAGE)).await })

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::api::Api;
 use crate::components::error_alert::ErrorAlert;
 use crate::format::{amount_short, instant, pool_label, unit_name};
-use crate::state::{load_on_change, Session};
+use crate::state::{load_on_change, Session, Topic};
 use billing_rules::deduction::Pool;
 
 const W: f64 = 640.0;
@@ -56,7 +56,7 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
     let kind = RwSignal::new(kinds[0]);
     let gran = RwSignal::new(Granularity::Day);
     let split = RwSignal::new(false);
-    let (data, error) = load_on_change(move || {
+    let (data, error) = load_on_change(&[Topic::Resources], move || {
         let req = UsageHistoryRequest {
             kind: kind.get(),
             granularity: gran.get(),

@@ -14,7 +14,7 @@ use crate::api::{Api, ClientError};
 use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
 use crate::format::instant;
-use crate::state::{load_on_change, Session};
+use crate::state::{load_on_change, Session, Topic};
 
 pub fn event_label(k: EventType, l: Locale) -> &'static str {
     match k {
@@ -92,7 +92,7 @@ pub fn AlertsPage() -> impl IntoView {
 
     let (hooks, error) = {
         let api = api.clone();
-        load_on_change(move || {
+        load_on_change(&[Topic::Webhooks], move || {
             let api = api.clone();
             Some(async move { api.webhooks().await })
         })
@@ -113,7 +113,7 @@ pub fn AlertsPage() -> impl IntoView {
                     Ok(c) => {
                         created.set(Some(c));
                         url.set(String::new());
-                        session.changed();
+                        session.changed(&[Topic::Webhooks]);
                     }
                     Err(e) => action_error.set(Some(e)),
                 }
@@ -130,7 +130,7 @@ pub fn AlertsPage() -> impl IntoView {
                 match api.send_test_webhook(&id).await {
                     Ok(()) => {
                         outcome.set(Some(td_string!(l, wh_test_queued).to_string()));
-                        session.changed();
+                        session.changed(&[Topic::Webhooks]);
                     }
                     Err(e) => action_error.set(Some(e)),
                 }
@@ -149,7 +149,7 @@ pub fn AlertsPage() -> impl IntoView {
                 Ok(()) => {
                     removing.set(None);
                     outcome.set(Some(td_string!(l, wh_removed).to_string()));
-                    session.changed();
+                    session.changed(&[Topic::Webhooks]);
                 }
                 Err(e) => action_error.set(Some(e)),
             }
@@ -167,7 +167,7 @@ pub fn AlertsPage() -> impl IntoView {
                 <p>{td_string!(l, wh_signing)}</p>
                 <pre><code>"X-Billing-Event-Id: evt-t-acme-00000042\nX-Billing-Timestamp: 1764576000\nX-Billing-Signature: v1=hex(HMAC-SHA256(secret, timestamp + \".\" + body))"</code></pre>
             </details>
-            {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, wh_load_failed) error=e on_retry=Callback::new(move |()| session.changed())/> })}
+            {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, wh_load_failed) error=e on_retry=Callback::new(move |()| session.changed(&[Topic::Webhooks]))/> })}
             <form class="add-hook" on:submit=add aria-describedby="hook-why">
                 <fieldset disabled=move || busy.get() || !may()>
                     <legend>{td_string!(l, wh_add_legend)}</legend>

@@ -17,7 +17,7 @@ use crate::components::error_alert::ErrorAlert;
 use crate::components::pager::Pager;
 use crate::format::{instant, kind_label, pool_label};
 use crate::i18n::{locale, td_string, Locale};
-use crate::state::load_on_change;
+use crate::state::{load_on_change, Topic};
 
 pub const PAGE_SIZE: u32 = 20;
 
@@ -133,7 +133,7 @@ pub fn DeductionsPage() -> impl IntoView {
     let req = Memo::new(move |_| request_from_query(&query.get()));
     let (page, error) = {
         let api = api.clone();
-        load_on_change(move || {
+        load_on_change(&[Topic::Deductions], move || {
             let api = api.clone();
             let q = req.get();
             Some(async move { api.deductions(&q).await })

@@ -11,7 +11,7 @@ use crate::api::{Api, ClientError};
 use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
 use crate::components::switch::Switch;
-use crate::state::{load_on_change, Session};
+use crate::state::{load_on_change, Session, Topic};
 
 #[component]
 pub fn PermissionsPage() -> impl IntoView {
@@ -25,7 +25,7 @@ pub fn PermissionsPage() -> impl IntoView {
 
     let (subs, error) = {
         let api = api.clone();
-        load_on_change(move || {
+        load_on_change(&[Topic::Permissions], move || {
             let api = api.clone();
             // Only the main account may list sub-accounts.
             session
@@ -54,7 +54,7 @@ pub fn PermissionsPage() -> impl IntoView {
                         td_string!(l, perm_withdrawn_now, name = after.name.clone()).to_string()
                     }));
                     pending.set(None);
-                    session.changed();
+                    session.changed(&[Topic::Permissions]);
                 }
                 Err(e) => action_error.set(Some(e)),
             }
@@ -75,7 +75,7 @@ pub fn PermissionsPage() -> impl IntoView {
                 }.into_any(),
                 Some(_) => view! {
                     <p class="intro">{td_string!(l, perm_intro)}</p>
-                    {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, perm_load_failed) error=e on_retry=Callback::new(move |()| session.changed())/> })}
+                    {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, perm_load_failed) error=e on_retry=Callback::new(move |()| session.changed(&[Topic::Permissions]))/> })}
                     {move || subs.get().map(|list| view! {
                         <table class="perm-table">
                             <thead><tr><th scope="col">{td_string!(l, col_sub)}</th><th scope="col">{td_string!(l, col_perm)}</th></tr></thead>

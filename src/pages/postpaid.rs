@@ -17,7 +17,7 @@ use crate::components::postpaid_charges::PostpaidCharges;
 use crate::components::run_out_forecasts::RunOutForecasts;
 use crate::components::switch::Switch;
 use crate::format::{duration_words, instant};
-use crate::state::{load_on_change, Session};
+use crate::state::{load_on_change, Session, Topic};
 
 fn on_off(b: bool, l: Locale) -> &'static str {
     if b {
@@ -41,7 +41,7 @@ pub fn PostpaidPage() -> impl IntoView {
 
     let (view_state, error) = {
         let api = api.clone();
-        load_on_change(move || {
+        load_on_change(&[Topic::Postpaid], move || {
             let api = api.clone();
             Some(async move { api.postpaid().await })
         })
@@ -74,7 +74,7 @@ pub fn PostpaidPage() -> impl IntoView {
                     } else {
                         td_string!(l, postpaid_off_now).to_string()
                     }));
-                    session.changed();
+                    session.changed(&[Topic::Postpaid, Topic::Summary, Topic::Notices]);
                 }
                 Err(e) => action_error.set(Some(e)),
             }
@@ -113,7 +113,7 @@ pub fn PostpaidPage() -> impl IntoView {
             <h2 id="postpaid-title">{td_string!(l, tab_postpaid)}</h2>
             <p class="intro">{td_string!(l, postpaid_intro)}</p>
             {move || error.get().map(|e| view! {
-                <ErrorAlert context=td_string!(l, postpaid_load_failed) error=e on_retry=Callback::new(move |()| session.changed())/>
+                <ErrorAlert context=td_string!(l, postpaid_load_failed) error=e on_retry=Callback::new(move |()| session.changed(&[Topic::Postpaid]))/>
             })}
             {move || view_state.get().map(|v| {
                 let since = v.state.changed_at.map(|t| match v.changed_by_name.clone() {

@@ -24,7 +24,7 @@ use crate::components::knowledge_panel::KnowledgePanel;
 use crate::components::usage_bar::UsageBar;
 use crate::components::usage_chart::UsageChart;
 use crate::format::{instant, kind_label, source_label, status_label};
-use crate::state::Session;
+use crate::state::{Session, Topic};
 
 const FILTERS: [Option<Status>; 5] = [
     Some(Status::Available),
@@ -134,7 +134,7 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
     let load_api = api.clone();
     Effect::new(move |_| {
         let q = req.get();
-        session.version.get();
+        session.track(&[Topic::Resources]);
         retry.get();
         let my = seq.get_value() + 1;
         seq.set_value(my);
@@ -261,7 +261,12 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
                             .to_string(),
                         ));
                         renewing.set(None);
-                        session.changed();
+                        session.changed(&[
+                            Topic::Resources,
+                            Topic::Summary,
+                            Topic::Notices,
+                            Topic::Deductions,
+                        ]);
                     }
                     Err(e) => renew_error.set(Some(e)),
                 }

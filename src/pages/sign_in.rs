@@ -34,7 +34,7 @@ pub fn SignInPage() -> impl IntoView {
                                         let switch = api.transport().view_as(&id);
                                         spawn_local(async move {
                                             match switch.await {
-                                                Ok(()) => session.changed(),
+                                                Ok(()) => session.changed_all(),
                                                 Err(e) => error.set(Some(e)),
                                             }
                                         });

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use billing_rules::actions::{self, parse, Action};
 use billing_rules::api::{
-    ApiError, CreateWebhookRequest, ErrorCode, ReportUsageRequest, TopUpRequest,
+    ApiError, CreateWebhookRequest, ErrorCode, Identity, ReportUsageRequest, TopUpRequest,
 };
 use billing_rules::engine;
 use billing_rules::model::User;
@@ -59,6 +59,11 @@ pub struct ServerInfo {
     /// The users a demo may sign in as.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub demo_users: Vec<User>,
+    /// Who this request's session (or proxy header) belongs to; absent
+    /// when nobody is signed in. The console's first request: it learns
+    /// whether to show the sign-in page without a refused call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
 }
 
 /// An error answered outside the action handler (the event stream).
@@ -389,10 +394,20 @@ fn run(
                 AuthMode::Demo => ("demo", st.db.read(|s| s.all_users())?),
                 AuthMode::Proxy(_) => ("proxy", Vec::new()),
             };
+            // Nobody (or an ended session) is not an error here.
+            let identity = caller(st, headers, peer).ok().and_then(|who| {
+                st.db
+                    .read(|s| {
+                        let user = resolve(s, &who)?;
+                        engine::whoami(s, &user.id)
+                    })
+                    .ok()
+            });
             Ok((
                 to_json(ServerInfo {
                     mode: mode.into(),
                     demo_users,
+                    identity,
                 })?,
                 None,
             ))

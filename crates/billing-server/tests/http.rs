@@ -638,6 +638,25 @@ async fn proxy_header_mode_takes_the_user_from_the_proxy() {
     );
 }
 
+/// The console's first request says who is signed in, refusing nothing:
+/// nobody before sign-in and after sign-out, the user in between.
+#[tokio::test]
+async fn server_info_names_the_signed_in_user_without_refusing_anyone() {
+    let (_d, s) = server().await;
+    let c = s.client();
+    let (st, info) = c.call("DescribeServerInfo", json!({})).await;
+    assert_eq!(st, 200);
+    assert!(info["Response"].get("Identity").is_none(), "{info}");
+    assert_eq!(c.call("SignIn", json!({ "UserId": ACME_SUB })).await.0, 200);
+    let (st, info) = c.call("DescribeServerInfo", json!({})).await;
+    assert_eq!(st, 200);
+    assert_eq!(info["Response"]["Identity"]["User"]["Id"], ACME_SUB);
+    assert_eq!(c.call("SignOut", json!({})).await.0, 200);
+    let (st, info) = c.call("DescribeServerInfo", json!({})).await;
+    assert_eq!(st, 200);
+    assert!(info["Response"].get("Identity").is_none(), "{info}");
+}
+
 #[tokio::test]
 async fn sign_out_ends_the_session() {
     let (_d, s) = server().await;
