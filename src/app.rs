@@ -9,7 +9,7 @@ use leptos_router::path;
 
 use crate::api::Api;
 use crate::clock::Clock;
-use crate::components::banners::Banners;
+use crate::components::attention::AttentionArea;
 use crate::components::error_alert::ErrorAlert;
 use crate::components::header::Header;
 use crate::components::nav_tabs::{tab_id, NavTabs, TABS};
@@ -26,7 +26,7 @@ use billing_rules::ErrorCode;
 
 #[component]
 pub fn App(api: Api, clock: Clock) -> impl IntoView {
-    crate::components::header::restore_display_zone();
+    crate::format::provide_display_zone();
     crate::i18n::provide_i18n();
     provide_context(api.clone());
     let api_for_events = api.clone();
@@ -180,7 +180,7 @@ fn Frame() -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">{td_string!(locale(), skip_to_content)}</a>
         <Header/>
-        <Banners/>
+        <AttentionArea/>
         <NavTabs/>
         <main
             id="main"

@@ -148,17 +148,48 @@ impl DisplayZone {
     }
 }
 
+/// The display zone as a signal, in context: dates drawn inside reactive
+/// closures read it and are drawn again when it changes, without
+/// refetching anything.
+#[derive(Clone, Copy)]
+pub struct ZoneSignal(pub leptos::prelude::RwSignal<DisplayZone>);
+
 thread_local! {
     static ZONE: std::cell::Cell<DisplayZone> = const { std::cell::Cell::new(DisplayZone::Browser) };
+    static ZONE_SIGNAL: std::cell::Cell<Option<leptos::prelude::RwSignal<DisplayZone>>> =
+        const { std::cell::Cell::new(None) };
 }
 
-/// Choose the display zone (the caller re-renders).
-pub fn set_display_zone(z: DisplayZone) {
+/// Provide the display zone: the one remembered in this browser, else the
+/// browser's own. Call once, when the console starts.
+pub fn provide_display_zone() -> ZoneSignal {
+    let z = crate::storage::get(crate::storage::ZONE_KEY)
+        .as_deref()
+        .and_then(DisplayZone::from_slug)
+        .unwrap_or(DisplayZone::Browser);
     ZONE.with(|c| c.set(z));
+    let signal = leptos::prelude::RwSignal::new(z);
+    ZONE_SIGNAL.with(|c| c.set(Some(signal)));
+    leptos::prelude::provide_context(ZoneSignal(signal));
+    ZoneSignal(signal)
 }
 
+/// Choose the display zone: every date on screen is drawn again in it.
+pub fn set_display_zone(z: DisplayZone) {
+    use leptos::prelude::Set;
+    ZONE.with(|c| c.set(z));
+    if let Some(s) = ZONE_SIGNAL.with(|c| c.get()) {
+        s.try_set(z);
+    }
+}
+
+/// The display zone now (tracked when read inside a reactive closure).
 pub fn display_zone() -> DisplayZone {
-    ZONE.with(|c| c.get())
+    use leptos::prelude::Get;
+    ZONE_SIGNAL
+        .with(|c| c.get())
+        .and_then(|s| s.try_get())
+        .unwrap_or_else(|| ZONE.with(|c| c.get()))
 }
 
 /// The display zone's offset at `t`.

@@ -13,8 +13,7 @@ use leptos_i18n::I18nContext;
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 pub use i18n::*;
 
-/// Where the chosen language is remembered.
-pub const LANG_KEY: &str = "billing-console.language";
+pub use crate::storage::LANG_KEY;
 
 pub const LOCALES: [Locale; 2] = [Locale::en, Locale::zh];
 
@@ -42,16 +41,10 @@ pub fn native_name(l: Locale) -> &'static str {
     }
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    window().local_storage().ok().flatten()
-}
-
 /// Provide the language context: the remembered choice, else the
 /// browser's languages, else English. Keeps `<html lang>` in step.
 pub fn provide_i18n() -> I18nContext<Locale> {
-    let saved = storage()
-        .and_then(|s| s.get_item(LANG_KEY).ok().flatten())
-        .and_then(|s| s.parse::<Locale>().ok());
+    let saved = crate::storage::get(LANG_KEY).and_then(|s| s.parse::<Locale>().ok());
     let ctx = match saved {
         Some(l) => leptos_i18n::context::init_i18n_subcontext(Some(Signal::stored(l))),
         None => leptos_i18n::context::init_i18n_context(),
@@ -94,8 +87,6 @@ pub fn chooser() -> impl Fn(Locale) + Clone + 'static {
                 d.set(l);
             }
         }
-        if let Some(s) = storage() {
-            let _ = s.set_item(LANG_KEY, l.as_str());
-        }
+        crate::storage::set(LANG_KEY, l.as_str());
     }
 }

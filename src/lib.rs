@@ -9,6 +9,7 @@ pub mod format;
 pub mod i18n;
 pub mod pages;
 pub mod state;
+pub mod storage;
 
 use std::rc::Rc;
 

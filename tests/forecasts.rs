@@ -62,10 +62,20 @@ async fn rows_say_when_packages_run_out_or_what_expires_unused() {
 #[wasm_bindgen_test]
 async fn the_attention_area_and_the_notification_center_name_a_package_running_out() {
     let h = mount("/pay-as-you-go");
-    let line = wait_for("running-out line", || {
-        all(&h.root, "status")
-            .into_iter()
-            .find(|e| e.get_attribute("data-banner").as_deref() == Some("running-out"))
+    let soon = wait_for("coming-up line", || {
+        h.root
+            .query_selector("[role=status][data-attention=soon]")
+            .unwrap()
+    })
+    .await;
+    assert!(
+        common::text(&soon).contains("1 running out within 7 days"),
+        "{}",
+        common::text(&soon)
+    );
+    click(&get(&h.root, "button", "Show details").await).await;
+    let line = wait_for("running-out detail", || {
+        h.root.query_selector("[data-banner=running-out]").unwrap()
     })
     .await;
     assert_eq!(

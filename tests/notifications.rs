@@ -105,7 +105,14 @@ async fn metering_updates_bar_and_bell_without_reload() {
         &format!("Notifications, {} unread", n + 1),
     )
     .await;
-    wait_for("nearly exhausted banner lists it", || {
+    if h.root
+        .query_selector("#attention-details")
+        .unwrap()
+        .is_none()
+    {
+        click(&get(&h.root, "button", "Show details").await).await;
+    }
+    wait_for("nearly exhausted detail lists it", || {
         h.root
             .query_selector("[data-banner=nearly-exhausted]")
             .unwrap()

@@ -123,14 +123,75 @@ async fn expiry_badges_by_tier_with_zone_beside_dates() {
     assert!(b.class_list().contains("badge--1"));
 }
 
+/// Open the attention area's details; the sentence of condition `key`.
+async fn detail(h: &Harness, key: &str) -> web_sys::Element {
+    if h.root
+        .query_selector("#attention-details")
+        .unwrap()
+        .is_none()
+    {
+        click(&get(&h.root, "button", "Show details").await).await;
+    }
+    wait_for(&format!("{key} detail"), || {
+        h.root
+            .query_selector(&format!("#attention-details [data-banner={key}]"))
+            .unwrap()
+    })
+    .await
+}
+
 #[wasm_bindgen_test]
-async fn banners_name_counts_and_link_to_filtered_lists() {
+async fn the_attention_area_sums_up_by_severity_and_its_details_link_to_filtered_lists() {
     let h = mount("/pay-as-you-go");
-    let exhausted = wait_for("exhausted banner", || {
-        h.root.query_selector("[data-banner=exhausted]").unwrap()
+    let action = wait_for("needs-action line", || {
+        h.root.query_selector("[data-attention=action]").unwrap()
     })
     .await;
-    assert_eq!(exhausted.get_attribute("role").as_deref(), Some("alert"));
+    assert_eq!(action.get_attribute("role").as_deref(), Some("alert"));
+    assert_eq!(
+        text(&action),
+        "3 Needs action: 1 exhausted · 2 expired · 3 knowledge items isolated View exhausted resources"
+    );
+    let soon = h
+        .root
+        .query_selector("[data-attention=soon]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(soon.get_attribute("role").as_deref(), Some("status"));
+    assert!(
+        text(&soon).contains("1 nearly exhausted"),
+        "{}",
+        text(&soon)
+    );
+    assert!(
+        text(&soon).contains("1 expiring within 7 days"),
+        "{}",
+        text(&soon)
+    );
+    // Most severe first: action, coming up, then the notice.
+    let order: Vec<String> = {
+        let l = h.root.query_selector_all("[data-attention]").unwrap();
+        (0..l.length())
+            .filter_map(|i| l.item(i))
+            .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
+            .filter_map(|e| e.get_attribute("data-attention"))
+            .collect()
+    };
+    assert_eq!(order, ["action", "soon", "notice"]);
+    assert!(
+        h.root
+            .query_selector("#attention-details")
+            .unwrap()
+            .is_none(),
+        "closed at first"
+    );
+
+    let exhausted = detail(&h, "exhausted").await;
+    let toggle = get(&h.root, "button", "Hide details").await;
+    assert_eq!(
+        toggle.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
     assert!(
         text(&exhausted).contains("1 resource is exhausted"),
         "{}",
@@ -141,38 +202,13 @@ async fn banners_name_counts_and_link_to_filtered_lists() {
         link.get_attribute("href").as_deref(),
         Some("/pay-as-you-go?status=exhausted")
     );
-    let nearly = h
-        .root
-        .query_selector("[data-banner=nearly-exhausted]")
-        .unwrap()
-        .unwrap();
-    assert_eq!(nearly.get_attribute("role").as_deref(), Some("status"));
-    assert!(text(&nearly).contains("Token package 10M (annual)"));
-    let seven = h
-        .root
-        .query_selector("[data-banner=expiring-7]")
-        .unwrap()
-        .unwrap();
-    assert!(text(&seven).contains("1 resource is expiring within 7 days"));
-    let thirty = h
-        .root
-        .query_selector("[data-banner=expiring-30]")
-        .unwrap()
-        .unwrap();
-    assert!(text(&thirty).contains("2 resources are expiring within 30 days"));
-    let expired = h
-        .root
-        .query_selector("[data-banner=expired]")
-        .unwrap()
-        .unwrap();
-    assert!(text(&expired).contains("2 resources expired in the last 30 days"));
-    let isolated = h
-        .root
-        .query_selector("[data-banner=isolated]")
-        .unwrap()
-        .unwrap();
-    assert_eq!(isolated.get_attribute("role").as_deref(), Some("alert"));
-    assert!(text(&isolated).contains("restore them by hand"));
+    assert!(text(&detail(&h, "nearly-exhausted").await).contains("Token package 10M (annual)"));
+    assert!(text(&detail(&h, "expiring-7").await).contains("1 resource is expiring within 7 days"));
+    assert!(
+        text(&detail(&h, "expiring-30").await).contains("2 resources are expiring within 30 days")
+    );
+    assert!(text(&detail(&h, "expired").await).contains("2 resources expired in the last 30 days"));
+    assert!(text(&detail(&h, "isolated").await).contains("restore them by hand"));
     assert!(
         h.root
             .query_selector("[data-banner=overdue]")
@@ -181,7 +217,7 @@ async fn banners_name_counts_and_link_to_filtered_lists() {
         "Acme is not overdue"
     );
 
-    // Following a banner's link shows the filtered list.
+    // Following a detail's link shows the filtered list.
     click(&link).await;
     wait_for("exhausted filter pressed", || {
         find(&h.root, "button", "Exhausted (1)")
@@ -192,37 +228,44 @@ async fn banners_name_counts_and_link_to_filtered_lists() {
     drop(h);
 
     let h = mount_as("/pay-as-you-go", users::GLOBEX_MAIN, |_| {});
-    let overdue = wait_for("overdue banner", || {
-        h.root.query_selector("[data-banner=overdue]").unwrap()
+    let action = wait_for("needs-action line", || {
+        h.root.query_selector("[data-attention=action]").unwrap()
     })
     .await;
-    assert_eq!(overdue.get_attribute("role").as_deref(), Some("alert"));
+    assert!(
+        text(&action).contains("account overdue"),
+        "{}",
+        text(&action)
+    );
+    let overdue = detail(&h, "overdue").await;
     assert!(text(&overdue).contains("services cannot be used"));
     assert!(text(&overdue).contains("-$12.34"));
-    let one = h
-        .root
-        .query_selector("[data-banner=expiring-1]")
-        .unwrap()
-        .unwrap();
-    assert!(text(&one).contains("expiring within 1 day"));
+    assert!(text(&detail(&h, "expiring-1").await).contains("expiring within 1 day"));
 }
 
 #[wasm_bindgen_test]
-async fn discontinued_notice_dismissal_is_remembered() {
-    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    storage
-        .remove_item(billing_console::components::banners::DISMISS_KEY)
-        .unwrap();
+async fn a_dismissed_notice_stays_dismissed_for_that_user_only() {
+    let main_key = billing_console::storage::dismissed_key(
+        users::ACME_MAIN,
+        billing_console::components::attention::DISCONTINUED,
+    );
+    let sub_key = billing_console::storage::dismissed_key(
+        users::ACME_SUB,
+        billing_console::components::attention::DISCONTINUED,
+    );
+    billing_console::storage::remove(&main_key);
+    billing_console::storage::remove(&sub_key);
     let h = mount("/pay-as-you-go");
     let notice = wait_for("notice", || {
-        h.root.query_selector("[data-banner=discontinued]").unwrap()
+        h.root.query_selector("[data-attention=notice]").unwrap()
     })
     .await;
-    assert!(text(&notice).contains("being discontinued"));
+    assert_eq!(notice.get_attribute("role").as_deref(), Some("status"));
+    assert!(text(&detail(&h, "discontinued").await).contains("being discontinued"));
     click(&get(&h.root, "button", "Dismiss notice").await).await;
     wait_for("notice gone", || {
         h.root
-            .query_selector("[data-banner=discontinued]")
+            .query_selector("[data-attention=notice], [data-banner=discontinued]")
             .unwrap()
             .is_none()
             .then_some(())
@@ -231,16 +274,25 @@ async fn discontinued_notice_dismissal_is_remembered() {
     drop(h);
     let h = mount("/pay-as-you-go");
     get(&h.root, "button", "Available (4)").await;
+    wait_for("needs-action line", || {
+        h.root.query_selector("[data-attention=action]").unwrap()
+    })
+    .await;
     assert!(
         h.root
-            .query_selector("[data-banner=discontinued]")
+            .query_selector("[data-attention=notice]")
             .unwrap()
             .is_none(),
         "stays dismissed after reload"
     );
-    storage
-        .remove_item(billing_console::components::banners::DISMISS_KEY)
-        .unwrap();
+    drop(h);
+    // Another user of this browser still sees it.
+    let h = mount_as("/pay-as-you-go", users::ACME_SUB, |_| {});
+    wait_for("the sub-account's notice", || {
+        h.root.query_selector("[data-attention=notice]").unwrap()
+    })
+    .await;
+    billing_console::storage::remove(&main_key);
 }
 
 fn extra_packages(n: usize) -> Vec<Resource> {
@@ -627,7 +679,7 @@ async fn zone_choice_moves_dates_never_badges_and_is_remembered() {
     drop(h);
     // At the next start the remembered zone is restored.
     billing_console::format::set_display_zone(billing_console::format::DisplayZone::Browser);
-    billing_console::components::header::restore_display_zone();
+    leptos::prelude::Owner::new().with(billing_console::format::provide_display_zone);
     assert_eq!(
         billing_console::format::display_zone(),
         billing_console::format::DisplayZone::Utc8

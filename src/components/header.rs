@@ -60,8 +60,14 @@ pub fn Header() -> impl IntoView {
         }
     });
 
+    // On a phone the settings (language, zone, account) sit behind one
+    // menu button; from 720 px wide they are in the header itself.
+    let menu_open = RwSignal::new(false);
     view! {
-        <header class="page-header">
+        <header
+            class="page-header"
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { menu_open.set(false) }
+        >
             <div class="brand">
                 <h1>{td_string!(l, app_title)}</h1>
                 {is_demo.then(|| view! { <span class="data-label">{td_string!(l, demo_data)}</span> })}
@@ -71,47 +77,58 @@ pub fn Header() -> impl IntoView {
                     <span class="live" title=td_string!(l, live_title)>{td_string!(l, live)}</span>
                 </Show>
                 <NotificationBell/>
-                <LanguagePicker/>
-                <ZonePicker/>
-                {who}
-                {switcher}
-                {api.transport().signs_in().then(|| {
-                    // Sign out here, or end every session of this user.
-                    let end = {
-                        let api = api.clone();
-                        move |everywhere: bool| {
+                <button
+                    type="button"
+                    class="menu-button btn"
+                    aria-expanded=move || if menu_open.get() { "true" } else { "false" }
+                    aria-controls="header-menu"
+                    on:click=move |_| menu_open.update(|o| *o = !*o)
+                >
+                    {td_string!(l, menu)}
+                </button>
+                <div id="header-menu" class="header-menu" class:open=move || menu_open.get()>
+                    <LanguagePicker/>
+                    <ZonePicker/>
+                    {who}
+                    {switcher}
+                    {api.transport().signs_in().then(|| {
+                        // Sign out here, or end every session of this user.
+                        let end = {
                             let api = api.clone();
-                            leptos::task::spawn_local(async move {
-                                let ended = if everywhere {
-                                    api.sign_out_everywhere().await
-                                } else {
-                                    api.sign_out().await
-                                };
-                                match ended {
-                                    Ok(()) => session.signed_out(),
-                                    Err(e) => session.error.set(Some(e)),
-                                }
-                            });
+                            move |everywhere: bool| {
+                                let api = api.clone();
+                                leptos::task::spawn_local(async move {
+                                    let ended = if everywhere {
+                                        api.sign_out_everywhere().await
+                                    } else {
+                                        api.sign_out().await
+                                    };
+                                    match ended {
+                                        Ok(()) => session.signed_out(),
+                                        Err(e) => session.error.set(Some(e)),
+                                    }
+                                });
+                            }
+                        };
+                        let end_everywhere = end.clone();
+                        view! {
+                            <button type="button" class="btn btn--small" on:click=move |_| end(false)>
+                                {td_string!(l, sign_out)}
+                            </button>
+                            <button
+                                type="button"
+                                class="btn btn--small"
+                                title=td_string!(l, sign_out_everywhere_title)
+                                on:click=move |_| end_everywhere(true)
+                            >
+                                {td_string!(l, sign_out_everywhere)}
+                            </button>
                         }
-                    };
-                    let end_everywhere = end.clone();
-                    view! {
-                        <button type="button" class="btn btn--small" on:click=move |_| end(false)>
-                            {td_string!(l, sign_out)}
-                        </button>
-                        <button
-                            type="button"
-                            class="btn btn--small"
-                            title=td_string!(l, sign_out_everywhere_title)
-                            on:click=move |_| end_everywhere(true)
-                        >
-                            {td_string!(l, sign_out_everywhere)}
-                        </button>
-                    }
-                })}
-                <Show when=move || session.is_main()>
-                    <a class="header-link" href="/permissions">{td_string!(l, header_permissions)}</a>
-                </Show>
+                    })}
+                    <Show when=move || session.is_main()>
+                        <a class="header-link" href="/permissions" on:click=move |_| menu_open.set(false)>{td_string!(l, header_permissions)}</a>
+                    </Show>
+                </div>
             </div>
         </header>
     }
@@ -170,25 +187,11 @@ fn LanguagePicker() -> impl IntoView {
     }
 }
 
-pub const ZONE_KEY: &str = "billing-console.display-zone";
-
-/// Load the remembered display zone (call once at start).
-pub fn restore_display_zone() {
-    let saved = window()
-        .local_storage()
-        .ok()
-        .flatten()
-        .and_then(|s| s.get_item(ZONE_KEY).ok().flatten());
-    if let Some(z) = saved.as_deref().and_then(DisplayZone::from_slug) {
-        set_display_zone(z);
-    }
-}
+pub use crate::storage::ZONE_KEY;
 
 /// Which zone dates are shown in; remembered in this browser.
 #[component]
 fn ZonePicker() -> impl IntoView {
-    let session = expect_context::<Session>();
-    let current = RwSignal::new(display_zone());
     let l = locale();
     let label = move |z: DisplayZone| match z {
         DisplayZone::Browser => td_string!(
@@ -204,22 +207,19 @@ fn ZonePicker() -> impl IntoView {
         <label class="zone-picker">
             {td_string!(l, zone)} " "
             <select
-                prop:value=move || current.get().slug()
+                prop:value=move || display_zone().slug()
                 on:change=move |ev| {
                     if let Some(z) = DisplayZone::from_slug(&event_target_value(&ev)) {
+                        // Every date on screen is drawn again in the new
+                        // zone; nothing is fetched again.
                         set_display_zone(z);
-                        current.set(z);
-                        if let Some(s) = window().local_storage().ok().flatten() {
-                            let _ = s.set_item(ZONE_KEY, z.slug());
-                        }
-                        // Every date on screen is drawn again in the new zone.
-                        session.changed_all();
+                        crate::storage::set(ZONE_KEY, z.slug());
                     }
                 }
             >
                 {DisplayZone::ALL
                     .into_iter()
-                    .map(|z| view! { <option value=z.slug() selected=move || current.get() == z>{label(z)}</option> })
+                    .map(|z| view! { <option value=z.slug() selected=move || display_zone() == z>{label(z)}</option> })
                     .collect_view()}
             </select>
         </label>

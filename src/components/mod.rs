@@ -1,6 +1,6 @@
 //! Reusable pieces of the console, one per file.
 
-pub mod banners;
+pub mod attention;
 pub mod budget_panel;
 pub mod dialog;
 pub mod error_alert;

@@ -56,6 +56,32 @@ pub fn capacity<'a>(resources: impl IntoIterator<Item = &'a Resource>, now: Date
         .sum()
 }
 
+/// How the stored characters fill the capacity resources in force: the
+/// one expiring first fills first (it is the one whose end isolates). Each
+/// in-force resource's characters used, by id; the rest hold none.
+pub fn capacity_used<'a>(
+    stored: u64,
+    resources: impl IntoIterator<Item = &'a Resource>,
+    now: DateTime<Utc>,
+) -> Vec<(String, u64)> {
+    let mut in_force: Vec<&Resource> = resources
+        .into_iter()
+        .filter(|r| {
+            r.kind == ResourceKind::KnowledgeCapacity && status(r, now) == Status::Available
+        })
+        .collect();
+    in_force.sort_by(|a, b| (a.expires_at, &a.id).cmp(&(b.expires_at, &b.id)));
+    let mut left = stored;
+    in_force
+        .into_iter()
+        .map(|r| {
+            let used = left.min(r.total);
+            left -= used;
+            (r.id.clone(), used)
+        })
+        .collect()
+}
+
 /// Characters stored and counted against capacity (isolated items do not count).
 pub fn stored_chars(items: &[KnowledgeItem]) -> u64 {
     items.iter().filter(|i| i.counts()).map(|i| i.chars).sum()

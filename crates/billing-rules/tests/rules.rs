@@ -660,3 +660,38 @@ fn each_kind_says_everything_in_its_spec() {
         .renewal_price_cents(u64::MAX, 36)
         .is_none());
 }
+
+/// The knowledge capacity rows say what the knowledge panel says: the
+/// characters stored fill the capacity in force, the one expiring first
+/// first; expired capacity holds none.
+#[test]
+fn knowledge_capacity_rows_show_the_characters_stored() {
+    let now = Utc::now();
+    let mut l = seed::demo(now);
+    let ku = l.knowledge_usage(users::ACME_MAIN, now).unwrap();
+    assert!(ku.used_char_size > 0);
+    let q = ListResourcesRequest {
+        tab: Tab::KnowledgeBase,
+        status: None,
+        search: String::new(),
+        sort: SortKey::ExpiresAsc,
+        page_number: 1,
+        page_size: 50,
+    };
+    let page = l.list_resources(users::ACME_MAIN, &q, now).unwrap();
+    let in_force: Vec<_> = page
+        .items
+        .iter()
+        .filter(|r| r.status == Status::Available)
+        .collect();
+    assert!(!in_force.is_empty());
+    assert_eq!(
+        in_force.iter().map(|r| r.resource.used).sum::<u64>(),
+        ku.used_char_size,
+        "rows and panel agree"
+    );
+    assert!(in_force.iter().all(|r| r.resource.used <= r.resource.total));
+    for r in page.items.iter().filter(|r| r.status != Status::Available) {
+        assert_eq!(r.resource.used, 0, "{} holds nothing", r.resource.id);
+    }
+}

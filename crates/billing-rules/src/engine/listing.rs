@@ -28,6 +28,25 @@ pub fn list_resources<S: Store>(
     query::validate(q)?;
     let mut page = s.list(&user.tenant_id, q, now)?;
     super::forecast_rows(s, &user.tenant_id, &mut page.items, now)?;
+    // Knowledge capacity is used by the knowledge stored, not metered: the
+    // rows say what the knowledge panel says.
+    if page
+        .items
+        .iter()
+        .any(|r| r.resource.kind == ResourceKind::KnowledgeCapacity)
+    {
+        let stored = crate::knowledge::stored_chars(&s.knowledge(&user.tenant_id)?);
+        let used = crate::knowledge::capacity_used(
+            stored,
+            &s.knowledge_capacity(&user.tenant_id, now)?,
+            now,
+        );
+        for row in &mut page.items {
+            if let Some((_, u)) = used.iter().find(|(id, _)| *id == row.resource.id) {
+                row.resource.used = *u;
+            }
+        }
+    }
     Ok(page)
 }
 
