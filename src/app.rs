@@ -22,6 +22,7 @@ use crate::pages::postpaid::PostpaidPage;
 use crate::pages::resource_list::ResourceListPage;
 use crate::pages::sign_in::SignInPage;
 use crate::state::{Session, Topic};
+use billing_rules::api::Identity;
 use billing_rules::ErrorCode;
 
 #[component]
@@ -35,31 +36,34 @@ pub fn App(api: Api, clock: Clock) -> impl IntoView {
     provide_context(session);
     clock.start_ticker();
 
-    // Who is signed in: the server said so in its first answer (no extra
-    // request); asked again only when identity may have changed.
+    // Who is signed in: the transport knows at start (the server said so
+    // in its first answer, the mock store always knows), so the first
+    // screen is drawn at once; asked again only when identity may have
+    // changed.
+    let learn = move |known: Option<Identity>| match known {
+        Some(w) => {
+            session.identity.set(Some(w));
+            session.error.set(None);
+            session.known.set(true);
+        }
+        None => session.signed_out(),
+    };
+    let known_at_start = api.transport().initial_identity().map(learn).is_some();
     let identity_api = api.clone();
-    Effect::new(move |_| {
+    Effect::new(move |ran: Option<()>| {
         session.track(&[Topic::Identity]);
-        if let Some(known) = identity_api.transport().initial_identity() {
-            match known {
-                Some(w) => {
-                    session.identity.set(Some(w));
-                    session.known.set(true);
-                }
-                None => session.signed_out(),
-            }
+        if ran.is_none() && known_at_start {
             return;
+        }
+        if let Some(known) = identity_api.transport().initial_identity() {
+            return learn(known);
         }
         let api = identity_api.clone();
         spawn_local(async move {
             match api.identity().await {
-                Ok(w) => {
-                    session.identity.set(Some(w));
-                    session.error.set(None);
-                    session.known.set(true);
-                }
+                Ok(w) => learn(Some(w)),
                 Err(e) if e.code() == Some(ErrorCode::AuthFailureUnauthorizedOperation) => {
-                    session.signed_out()
+                    learn(None)
                 }
                 Err(e) => session.error.set(Some(e)),
             }

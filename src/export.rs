@@ -42,3 +42,43 @@ pub fn download(name: &str, text: &str) -> Result<(), ClientError> {
     let _ = web_sys::Url::revoke_object_url(&url);
     Ok(())
 }
+
+/// The resource list as CSV: every page of the view `q` (filter, search and
+/// sort as on screen), the header in the reader's language, times in the
+/// display zone. Offered as `billing-resources-<tab>.csv`; the number of
+/// rows and the file's name come back.
+pub async fn resources_csv(
+    api: &crate::api::Api,
+    q: billing_rules::api::ListResourcesRequest,
+    l: crate::i18n::Locale,
+) -> Result<(usize, String), ClientError> {
+    use crate::i18n::td_string;
+    let tab = q.tab;
+    let rows = all_pages(|n| {
+        let q = billing_rules::api::ListResourcesRequest {
+            page_size: 50,
+            page_number: n,
+            ..q.clone()
+        };
+        async move { api.resources(&q).await.map(|p| (p.items, p.total)) }
+    })
+    .await?;
+    // Cells stay machine-readable: type and status slugs, exact numbers,
+    // times with their zone.
+    let header = [
+        td_string!(l, csv_id),
+        td_string!(l, csv_name),
+        td_string!(l, csv_type),
+        td_string!(l, csv_source),
+        td_string!(l, csv_status),
+        td_string!(l, csv_used),
+        td_string!(l, csv_total),
+        td_string!(l, csv_unit),
+        td_string!(l, csv_effective),
+        td_string!(l, csv_expiration),
+    ];
+    let csv = billing_rules::csv::to_csv(&rows, header, crate::format::offset_at);
+    let name = format!("billing-resources-{}.csv", tab.slug());
+    download(&name, &csv)?;
+    Ok((rows.len(), name))
+}

@@ -185,11 +185,18 @@ pub fn set_display_zone(z: DisplayZone) {
 
 /// The display zone now (tracked when read inside a reactive closure).
 pub fn display_zone() -> DisplayZone {
-    use leptos::prelude::Get;
-    ZONE_SIGNAL
-        .with(|c| c.get())
-        .and_then(|s| s.try_get())
-        .unwrap_or_else(|| ZONE.with(|c| c.get()))
+    use leptos::prelude::{GetUntracked, Track};
+    let signal = ZONE_SIGNAL.with(|c| c.get());
+    if let Some(s) = signal {
+        // Drawn in a reactive closure: drawn again when the zone changes.
+        if leptos::reactive::graph::Observer::get().is_some() {
+            s.track();
+        }
+        if let Some(z) = s.try_get_untracked() {
+            return z;
+        }
+    }
+    ZONE.with(|c| c.get())
 }
 
 /// The display zone's offset at `t`.

@@ -7,6 +7,7 @@ pub mod components;
 pub mod export;
 pub mod format;
 pub mod i18n;
+pub mod mutation;
 pub mod pages;
 pub mod state;
 pub mod storage;

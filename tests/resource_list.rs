@@ -150,7 +150,7 @@ async fn the_attention_area_sums_up_by_severity_and_its_details_link_to_filtered
     assert_eq!(action.get_attribute("role").as_deref(), Some("alert"));
     assert_eq!(
         text(&action),
-        "3 Needs action: 1 exhausted · 2 expired · 3 knowledge items isolated View exhausted resources"
+        "5Needs action: 1 exhausted · 2 expired · 2 knowledge items isolatedView exhausted resources"
     );
     let soon = h
         .root
@@ -488,6 +488,7 @@ async fn names_render_as_text_never_markup() {
 #[wasm_bindgen_test]
 async fn tabs_are_a_tablist_operable_by_arrow_keys() {
     let h = mount("/pay-as-you-go");
+    get(&h.root, "tab", "Postpaid Settings").await;
     let tabs = all(&h.root, "tab");
     assert_eq!(
         tabs.iter().map(name_of).collect::<Vec<_>>(),
@@ -571,12 +572,11 @@ async fn knowledge_isolation_explained_and_restored_after_renewal() {
     let dialog = get(&h.root, "dialog", "Restore isolated knowledge?").await;
     click(&get(&dialog, "button", "Restore").await).await;
     wait_text(&h.root, "Still isolated").await;
-    wait_for("isolated banner gone", || {
+    wait_for("isolation no longer needs action", || {
         h.root
-            .query_selector("[data-banner=isolated]")
+            .query_selector("[data-attention=action]")
             .unwrap()
-            .is_none()
-            .then_some(())
+            .filter(|l| !text(l).contains("isolated"))
     })
     .await;
 }
@@ -620,6 +620,10 @@ async fn sub_accounts_cannot_renew_and_see_why() {
 #[wasm_bindgen_test]
 async fn zone_choice_moves_dates_never_badges_and_is_remembered() {
     let h = mount("/pay-as-you-go");
+    wait_for("zone menu", || {
+        h.root.query_selector(".zone-picker select").unwrap()
+    })
+    .await;
     let select = h
         .root
         .query_selector(".zone-picker select")

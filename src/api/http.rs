@@ -113,7 +113,7 @@ impl Transport for HttpTransport {
     /// reconnects by itself after the server restarts; the "ready" that
     /// opens each connection means "catch up" only on a reconnect (the
     /// first one arrives while the screen is loading anyway).
-    fn subscribe(&self, on_change: Rc<dyn Fn(&str)>) -> Option<Box<dyn std::any::Any>> {
+    fn subscribe(&self, on_change: super::OnChange) -> Option<Box<dyn std::any::Any>> {
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
         let source = web_sys::EventSource::new(&format!("{}/api/events", self.base)).ok()?;

@@ -27,13 +27,16 @@ pub enum Failure {
     Malformed,
 }
 
+/// A live subscriber, held weakly: gone when its guard drops.
+type Listener = std::rc::Weak<dyn Fn(&str)>;
+
 struct Inner {
     ledger: RefCell<Ledger>,
     user: RefCell<String>,
     latency_ms: Cell<u32>,
     failures: RefCell<VecDeque<Failure>>,
     calls: Cell<u64>,
-    listeners: RefCell<Vec<std::rc::Weak<dyn Fn(&str)>>>,
+    listeners: RefCell<Vec<Listener>>,
 }
 
 /// Cheap to clone; clones share the store.
@@ -96,7 +99,7 @@ impl MockStore {
     }
 
     fn notify(&self) {
-        let alive: Vec<Rc<dyn Fn(&str)>> = self
+        let alive: Vec<super::OnChange> = self
             .inner
             .listeners
             .borrow()
@@ -166,7 +169,7 @@ impl Transport for MockStore {
         true
     }
 
-    fn subscribe(&self, on_change: Rc<dyn Fn(&str)>) -> Option<Box<dyn std::any::Any>> {
+    fn subscribe(&self, on_change: super::OnChange) -> Option<Box<dyn std::any::Any>> {
         self.inner
             .listeners
             .borrow_mut()

@@ -25,6 +25,9 @@ use crate::i18n::{td_string, Locale};
 
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
+/// Called with the kind of each live change (`/api/events` kinds).
+pub type OnChange = Rc<dyn Fn(&str)>;
+
 /// What can go wrong with a call, as the screens show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientError {
@@ -127,7 +130,7 @@ pub trait Transport {
     /// Call `on_change` with what changed (an `/api/events` kind: "usage",
     /// "notice", …) whenever the signed-in user's data changes elsewhere;
     /// the subscription ends when the returned guard drops.
-    fn subscribe(&self, _on_change: Rc<dyn Fn(&str)>) -> Option<Box<dyn std::any::Any>> {
+    fn subscribe(&self, _on_change: OnChange) -> Option<Box<dyn std::any::Any>> {
         None
     }
 

@@ -71,6 +71,16 @@ fn names(rs: &[ResourceRef], l: Locale) -> String {
 
 type Sentence = fn(usize, String, Locale) -> String;
 type Short = fn(usize, Locale) -> String;
+/// (key, severity, resources, short form, sentence, list query, link text)
+type Condition<'a> = (
+    &'static str,
+    Severity,
+    &'a [ResourceRef],
+    Short,
+    Sentence,
+    &'static str,
+    &'static str,
+);
 
 /// The conditions a summary calls for, most severe first, in language `l`
 /// (the informational notice is added by the component: it depends on who
@@ -93,7 +103,7 @@ pub fn items_for(s: &Summary, l: Locale) -> Vec<Item> {
         });
     }
     let running_out: Vec<ResourceRef> = s.running_out.iter().map(|r| r.resource.clone()).collect();
-    let lines: [(&str, Severity, &[ResourceRef], Short, Sentence, &str, &str); 7] = [
+    let lines: [Condition; 7] = [
         (
             "exhausted",
             Severity::Action,

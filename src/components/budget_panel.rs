@@ -172,7 +172,7 @@ pub fn BudgetPanel(view_state: RwSignal<Option<PostpaidView>>) -> impl IntoView 
                 Ok(v) => {
                     view_state.set(Some(v));
                     outcome.set(Some(done));
-                    session.changed(&[Topic::Postpaid, Topic::Summary]);
+                    session.changed(&[Topic::Postpaid, Topic::Summary, Topic::Notices]);
                 }
                 Err(e) => error.set(Some(e)),
             }

@@ -4,12 +4,13 @@
 use crate::i18n::{locale, td_string};
 use billing_rules::format::grouped;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api::{Api, ClientError};
 use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
+use crate::mutation::Mutation;
 use crate::state::{load_on_change, Session, Topic};
+use billing_rules::api::RestoreResult;
 
 #[component]
 pub fn KnowledgePanel() -> impl IntoView {
@@ -17,8 +18,6 @@ pub fn KnowledgePanel() -> impl IntoView {
     let session = expect_context::<Session>();
     let l = locale();
     let open = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let action_error = RwSignal::new(None::<ClientError>);
     let outcome = RwSignal::new(None::<String>);
 
     let (usage, error) = {
@@ -29,35 +28,31 @@ pub fn KnowledgePanel() -> impl IntoView {
         })
     };
 
-    let confirm = Callback::new(move |()| {
-        let api = api.clone();
-        busy.set(true);
-        action_error.set(None);
-        spawn_local(async move {
-            match api.restore_knowledge().await {
-                Ok(r) => {
-                    open.set(false);
-                    outcome.set(Some(
-                        td_string!(
-                            l,
-                            kb_restored,
-                            restored = r.restored_items,
-                            left = r.still_isolated
-                        )
-                        .to_string(),
-                    ));
-                    session.changed(&[
-                        Topic::Knowledge,
-                        Topic::Resources,
-                        Topic::Summary,
-                        Topic::Notices,
-                    ]);
-                }
-                Err(e) => action_error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    });
+    let restore = Mutation::new(
+        move |()| {
+            let api = api.clone();
+            async move { api.restore_knowledge().await }
+        },
+        move |r: RestoreResult| {
+            open.set(false);
+            outcome.set(Some(
+                td_string!(
+                    l,
+                    kb_restored,
+                    restored = r.restored_items,
+                    left = r.still_isolated
+                )
+                .to_string(),
+            ));
+            session.changed(&[
+                Topic::Knowledge,
+                Topic::Resources,
+                Topic::Summary,
+                Topic::Notices,
+            ]);
+        },
+    );
+    let confirm = Callback::new(move |()| restore.run(()));
 
     view! {
         <section class="knowledge-panel" aria-labelledby="kb-usage-title">
@@ -93,7 +88,7 @@ pub fn KnowledgePanel() -> impl IntoView {
                         class="btn"
                         disabled=blocked.is_some()
                         aria-describedby="kb-restore-reason"
-                        on:click=move |_| { action_error.set(None); open.set(true); }
+                        on:click=move |_| { restore.error.set(None); open.set(true); }
                     >
                         {td_string!(l, restore_isolated)}
                     </button>
@@ -107,8 +102,8 @@ pub fn KnowledgePanel() -> impl IntoView {
                 <ConfirmDialog
                     title=td_string!(l, kb_dialog_title)
                     confirm_label=td_string!(l, kb_confirm)
-                    busy=busy
-                    error=action_error
+                    busy=restore.pending()
+                    error=restore.error
                     on_confirm=confirm
                     on_cancel=move |()| open.set(false)
                 >

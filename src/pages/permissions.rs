@@ -5,12 +5,12 @@ use crate::i18n::{locale, td_string};
 use billing_rules::api::ModifyPermissionRequest;
 use billing_rules::model::User;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::api::{Api, ClientError};
+use crate::api::Api;
 use crate::components::dialog::ConfirmDialog;
 use crate::components::error_alert::ErrorAlert;
 use crate::components::switch::Switch;
+use crate::mutation::Mutation;
 use crate::state::{load_on_change, Session, Topic};
 
 #[component]
@@ -19,8 +19,6 @@ pub fn PermissionsPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let l = locale();
     let pending = RwSignal::new(None::<User>);
-    let busy = RwSignal::new(false);
-    let action_error = RwSignal::new(None::<ClientError>);
     let outcome = RwSignal::new(None::<String>);
 
     let (subs, error) = {
@@ -34,32 +32,28 @@ pub fn PermissionsPage() -> impl IntoView {
         })
     };
 
+    let modify = Mutation::new(
+        move |req: &ModifyPermissionRequest| {
+            let (api, req) = (api.clone(), req.clone());
+            async move { api.set_permission(&req).await }
+        },
+        move |after: User| {
+            outcome.set(Some(if after.postpaid_permission {
+                td_string!(l, perm_granted_now, name = after.name.clone()).to_string()
+            } else {
+                td_string!(l, perm_withdrawn_now, name = after.name.clone()).to_string()
+            }));
+            pending.set(None);
+            session.changed(&[Topic::Permissions]);
+        },
+    );
     let confirm = Callback::new(move |()| {
-        let Some(u) = pending.get_untracked() else {
-            return;
-        };
-        let api = api.clone();
-        busy.set(true);
-        action_error.set(None);
-        spawn_local(async move {
-            let req = ModifyPermissionRequest {
+        if let Some(u) = pending.get_untracked() {
+            modify.run(ModifyPermissionRequest {
                 user_id: u.id.clone(),
                 postpaid_permission: !u.postpaid_permission,
-            };
-            match api.set_permission(&req).await {
-                Ok(after) => {
-                    outcome.set(Some(if after.postpaid_permission {
-                        td_string!(l, perm_granted_now, name = after.name.clone()).to_string()
-                    } else {
-                        td_string!(l, perm_withdrawn_now, name = after.name.clone()).to_string()
-                    }));
-                    pending.set(None);
-                    session.changed(&[Topic::Permissions]);
-                }
-                Err(e) => action_error.set(Some(e)),
-            }
-            busy.set(false);
-        });
+            });
+        }
     });
 
     view! {
@@ -92,7 +86,7 @@ pub fn PermissionsPage() -> impl IntoView {
                                                     checked=Signal::derive(move || granted)
                                                     disabled=Signal::derive(|| false)
                                                     label=label
-                                                    on_toggle=move |()| { action_error.set(None); pending.set(Some(u2.clone())); }
+                                                    on_toggle=move |()| { modify.error.set(None); pending.set(Some(u2.clone())); }
                                                 />
                                             </td>
                                         </tr>
@@ -110,8 +104,8 @@ pub fn PermissionsPage() -> impl IntoView {
                     <ConfirmDialog
                         title=if grant { td_string!(l, grant_title, name = u.name.clone()).to_string() } else { td_string!(l, withdraw_title, name = u.name.clone()).to_string() }
                         confirm_label=if grant { td_string!(l, grant) } else { td_string!(l, withdraw) }
-                        busy=busy
-                        error=action_error
+                        busy=modify.pending()
+                        error=modify.error
                         on_confirm=confirm
                         on_cancel=move |()| pending.set(None)
                     >

@@ -6,9 +6,8 @@ use crate::i18n::{locale, td_string, Locale};
 use billing_rules::format::money;
 use billing_rules::postpaid::{check_change, Refusal};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::api::{Api, ClientError};
+use crate::api::Api;
 use crate::clock::Clock;
 use crate::components::budget_panel::BudgetPanel;
 use crate::components::dialog::ConfirmDialog;
@@ -17,7 +16,9 @@ use crate::components::postpaid_charges::PostpaidCharges;
 use crate::components::run_out_forecasts::RunOutForecasts;
 use crate::components::switch::Switch;
 use crate::format::{duration_words, instant};
+use crate::mutation::Mutation;
 use crate::state::{load_on_change, Session, Topic};
+use billing_rules::api::PostpaidView;
 
 fn on_off(b: bool, l: Locale) -> &'static str {
     if b {
@@ -35,8 +36,6 @@ pub fn PostpaidPage() -> impl IntoView {
     let now = clock.signal();
     let l = locale();
     let dialog = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let action_error = RwSignal::new(None::<ClientError>);
     let outcome = RwSignal::new(None::<String>);
 
     let (view_state, error) = {
@@ -59,28 +58,24 @@ pub fn PostpaidPage() -> impl IntoView {
         })
     });
 
-    let confirm = Callback::new(move |()| {
-        let api = api.clone();
-        let want = !enabled.get_untracked();
-        busy.set(true);
-        action_error.set(None);
-        spawn_local(async move {
-            match api.set_postpaid(want).await {
-                Ok(v) => {
-                    view_state.set(Some(v));
-                    dialog.set(false);
-                    outcome.set(Some(if want {
-                        td_string!(l, postpaid_on_now).to_string()
-                    } else {
-                        td_string!(l, postpaid_off_now).to_string()
-                    }));
-                    session.changed(&[Topic::Postpaid, Topic::Summary, Topic::Notices]);
-                }
-                Err(e) => action_error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    });
+    let switch = Mutation::new(
+        move |want: &bool| {
+            let (api, want) = (api.clone(), *want);
+            async move { api.set_postpaid(want).await }
+        },
+        move |v: PostpaidView| {
+            let on = v.state.enabled;
+            view_state.set(Some(v));
+            dialog.set(false);
+            outcome.set(Some(if on {
+                td_string!(l, postpaid_on_now).to_string()
+            } else {
+                td_string!(l, postpaid_off_now).to_string()
+            }));
+            session.changed(&[Topic::Postpaid, Topic::Summary, Topic::Notices]);
+        },
+    );
+    let confirm = Callback::new(move |()| switch.run(!enabled.get_untracked()));
 
     let reason = move || {
         refusal.get().map(|r| match r {
@@ -139,7 +134,7 @@ pub fn PostpaidPage() -> impl IntoView {
                         label=td_string!(l, switch_label)
                         described_by="postpaid-reason"
                         on_toggle=move |()| {
-                            action_error.set(None);
+                            switch.error.set(None);
                             dialog.set(true);
                         }
                     />
@@ -160,8 +155,8 @@ pub fn PostpaidPage() -> impl IntoView {
                 <ConfirmDialog
                     title=if enabled.get_untracked() { td_string!(l, turn_off_title) } else { td_string!(l, turn_on_title) }
                     confirm_label=if enabled.get_untracked() { td_string!(l, turn_off) } else { td_string!(l, turn_on) }
-                    busy=busy
-                    error=action_error
+                    busy=switch.pending()
+                    error=switch.error
                     on_confirm=confirm
                     on_cancel=move |()| dialog.set(false)
                 >
