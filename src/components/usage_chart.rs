@@ -15,10 +15,27 @@ use crate::format::{amount_short, instant, pool_label, unit_name};
 use crate::state::{load_on_change, Session, Topic};
 use billing_rules::deduction::Pool;
 
+/// The plot's own coordinates (it is stretched to its box; the labels are
+/// HTML beside it, so they are never stretched or cut off).
 const W: f64 = 640.0;
-const H: f64 = 180.0;
-const LEFT: f64 = 56.0;
-const BOTTOM: f64 = 24.0;
+const H: f64 = 150.0;
+
+/// A round top for the value axis and its step: 1, 2 or 5 times a power of
+/// ten, about four steps to the top, the top at or above `max`.
+pub fn nice_scale(max: u64) -> (u64, u64) {
+    let max = max.max(1);
+    let rough = max.div_ceil(4).max(1);
+    let mut pow = 1u64;
+    while pow.saturating_mul(10) <= rough {
+        pow *= 10;
+    }
+    let step = [1u64, 2, 5, 10]
+        .into_iter()
+        .map(|m| m.saturating_mul(pow))
+        .find(|s| *s >= rough)
+        .unwrap_or(rough);
+    (max.div_ceil(step) * step, step)
+}
 
 fn label(x: i64, g: Granularity) -> String {
     let t = DateTime::<Utc>::from_timestamp(x, 0).unwrap_or_default();
@@ -69,7 +86,7 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
     let chart = move || {
         data.get().map(|h| {
             let g = h.granularity;
-            let max = h.points.iter().map(|p| p.y).max().unwrap_or(0).max(1);
+            let (top, step) = nice_scale(h.points.iter().map(|p| p.y).max().unwrap_or(0));
             let total: u64 = h.points.iter().map(|p| p.y).sum();
             let peak = h.points.iter().max_by_key(|p| p.y).copied();
             let unit = unit_name(h.kind.unit(), 2, l);
@@ -83,7 +100,7 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
                 (_, Some(p)) => td_string!(l, total_summary, total = grouped(total), unit = unit.clone(), peak = grouped(p.y), at = label(p.x, g)).to_string(),
             };
             let n = h.points.len().max(1) as f64;
-            let bw = (W - LEFT) / n;
+            let bw = W / n;
             // Each bar, stacked by who paid when split: the pools bottom up,
             // then what was metered before the ledger began.
             let segments = |i: usize, y: u64| -> Vec<(&'static str, String, u64)> {
@@ -107,13 +124,13 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
                 .iter()
                 .enumerate()
                 .flat_map(|(i, p)| {
-                    let x = LEFT + i as f64 * bw + 1.0;
-                    let mut base = H - BOTTOM;
+                    let x = i as f64 * bw + 1.0;
+                    let mut base = H;
                     segments(i, p.y)
                         .into_iter()
                         .filter(|s| s.2 > 0 || h.pools.is_empty())
                         .map(|(class, who, v)| {
-                            let bh = (v as f64 / max as f64) * (H - BOTTOM - 8.0);
+                            let bh = (v as f64 / top as f64) * H;
                             base -= bh;
                             let tip = if who.is_empty() {
                                 format!("{}: {}", label(p.x, g), grouped(v))
@@ -140,11 +157,30 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
                     </ul>
                 }
             });
-            let ticks = [0usize, h.points.len() / 2, h.points.len().saturating_sub(1)]
+            // The first, middle and last dates, spread across the width.
+            let mut at = vec![0usize, h.points.len() / 2, h.points.len().saturating_sub(1)];
+            at.dedup();
+            let x_labels = at
                 .into_iter()
-                .filter_map(|i| h.points.get(i).map(|p| (i, p.x)))
-                .map(|(i, x)| {
-                    view! { <text class="axis-label" x=format!("{:.1}", LEFT + i as f64 * bw + bw / 2.0) y=format!("{:.1}", H - 6.0) text-anchor="middle">{label(x, g)}</text> }
+                .filter_map(|i| h.points.get(i))
+                .map(|p| view! { <span>{label(p.x, g)}</span> })
+                .collect_view();
+            // Round values up the side, with a grid line at each.
+            let values: Vec<u64> = (0..=top / step).map(|k| k * step).collect();
+            let grid = values
+                .iter()
+                .filter(|v| **v > 0)
+                .map(|v| {
+                    let y = H - (*v as f64 / top as f64) * H;
+                    view! { <line class="grid" x1="0" x2=W y1=format!("{y:.1}") y2=format!("{y:.1}") vector-effect="non-scaling-stroke"></line> }
+                })
+                .collect_view();
+            let y_labels = values
+                .iter()
+                .rev()
+                .map(|v| {
+                    let pct = 100.0 - (*v as f64 / top as f64) * 100.0;
+                    view! { <span style:top=format!("{pct:.2}%")>{amount_short(*v, l)}</span> }
                 })
                 .collect_view();
             let pool_heads = h
@@ -170,14 +206,16 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
             let caption = td_string!(l, chart_caption, title = title.clone(), zone, summary).to_string();
             view! {
                 <figure class="chart">
-                    <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=aria preserveAspectRatio="none">
-                        <line class="axis" x1=LEFT y1="0" x2=LEFT y2=H - BOTTOM></line>
-                        <line class="axis" x1=LEFT y1=H - BOTTOM x2=W y2=H - BOTTOM></line>
-                        <text class="axis-label" x=LEFT - 6.0 y="12" text-anchor="end">{amount_short(max, l)}</text>
-                        <text class="axis-label" x=LEFT - 6.0 y=H - BOTTOM text-anchor="end">"0"</text>
-                        {bars}
-                        {ticks}
-                    </svg>
+                    <div class="chart-plot">
+                        <div class="chart-y" aria-hidden="true">{y_labels}</div>
+                        <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=aria preserveAspectRatio="none">
+                            {grid}
+                            <line class="axis" x1="0" y1="0" x2="0" y2=H vector-effect="non-scaling-stroke"></line>
+                            <line class="axis" x1="0" y1=H x2=W y2=H vector-effect="non-scaling-stroke"></line>
+                            {bars}
+                        </svg>
+                        <div class="chart-x" aria-hidden="true">{x_labels}</div>
+                    </div>
                     {legend}
                     <figcaption>{caption}</figcaption>
                     <details>
@@ -190,6 +228,7 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
                     </details>
                 </figure>
             }
+            .into_any()
         })
     };
 
@@ -220,7 +259,43 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
                 </Show>
             </div>
             {move || error.get().map(|e| view! { <ErrorAlert context=td_string!(l, history_load_failed) error=e/> })}
-            {chart}
+            {move || chart().unwrap_or_else(|| view! { <div class="chart-loading" aria-hidden="true"></div> }.into_any())}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nice_scale;
+
+    #[test]
+    fn the_value_axis_ends_on_a_round_number() {
+        for max in [
+            0u64,
+            1,
+            7,
+            10,
+            99,
+            98_780,
+            123_456,
+            9_500_000,
+            u32::MAX as u64,
+        ] {
+            let (top, step) = nice_scale(max);
+            assert!(top >= max.max(1), "{max}: top {top}");
+            assert_eq!(top % step, 0, "{max}: {top} is a whole number of steps");
+            let lead = step / 10u64.pow(step.ilog10());
+            assert!(
+                [1, 2, 5].contains(&lead),
+                "{max}: step {step} is 1, 2 or 5 × 10^k"
+            );
+            assert!(
+                (1..=5).contains(&(top / step)),
+                "{max}: {} steps",
+                top / step
+            );
+        }
+        assert_eq!(nice_scale(98_780), (100_000, 50_000));
+        assert_eq!(nice_scale(7), (8, 2));
     }
 }
