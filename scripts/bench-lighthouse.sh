@@ -13,6 +13,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh >/dev/null
+# shellcheck source=scripts/browsers.sh
+source scripts/browsers.sh >/dev/null
 LIGHTHOUSE_VERSION="12.2.3"
 RUNS="${RUNS:-3}"
 PORT="${PORT:-18180}"
@@ -25,7 +27,6 @@ else
   mkdir -p "$ROOT/.tools/lighthouse"
   timed npm install --silent --no-audit --no-fund -E --prefix "$ROOT/.tools/lighthouse" "lighthouse@$LIGHTHOUSE_VERSION"
 fi
-command -v chromium >/dev/null || { echo "Chromium is needed (scripts/test.sh installs it)." >&2; exit 1; }
 
 step "Building the console (release) and the server (profile server)"
 trunk build --release --no-default-features >/dev/null 2>&1

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Prints the release build's size: wasm, JS glue and CSS, raw / gzip -9 /
-# brotli -q 11, and the total against the 150 KB brotli first-load budget.
+# brotli -q 11, and the total against the 150 KB brotli first-load budget;
+# then the bytes a browser receives for the signed-in default view as
+# billing-server sends them (headers and bodies, brotli accepted): the page,
+# its JS, wasm and CSS, and the API answers the first screen asks for.
 # A benchmark, not a test: it prints figures and never fails on them.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,3 +35,47 @@ measure "$OUT/server"
 step "Static demo (with the in-browser mock store: trunk build --release)"
 trunk build --release --dist "$OUT/static" >/dev/null 2>&1
 measure "$OUT/static"
+
+step "Transferred for the signed-in default view, as billing-server sends it (Accept-Encoding: br, gzip)"
+trunk build --release --no-default-features >/dev/null 2>&1
+cargo build --profile server --locked -p billing-server >/dev/null 2>&1
+PORT="${PORT:-18190}"
+target/server/billing-server --demo --addr "127.0.0.1:$PORT" --dist "$ROOT/dist" --db "$OUT/size.sqlite" >"$OUT/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+until curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz"; do sleep 0.05; done
+BASE="http://127.0.0.1:$PORT"
+COOKIE="$(curl -s -D - -o /dev/null -X POST "$BASE/api/SignIn" -H 'Content-Type: application/json' \
+  -H "Origin: $BASE" -d '{"UserId":"u-acme-main"}' | awk -F'[:;] *' 'tolower($1)=="set-cookie" {print $2; exit}')"
+# What a response costs on the wire: status line and headers plus the body
+# as sent (curl does not decode it here).
+fetch() { # $1 label, then curl arguments
+  local label="$1"; shift
+  curl -s -o /dev/null -H 'Accept-Encoding: br, gzip' -H "Cookie: $COOKIE" \
+    -w "$label %{http_code} %{size_header} %{size_download}\n" "$@"
+}
+api() { fetch "api:$1" -X POST "$BASE/api/$1" -H 'Content-Type: application/json' -H "Origin: $BASE" -d "$2"; }
+{
+  fetch "index.html" "$BASE/pay-as-you-go"
+  for f in $(grep -oE '(href|src)="/[^"]+\.(js|wasm|css)"' dist/index.html | sed -E 's/.*="(.*)"/\1/' | sort -u); do
+    fetch "${f#/}" "$BASE$f"
+  done
+  # The wasm the JS glue loads (named in it, not in the page).
+  w="$(ls dist/*.wasm | head -1)"; fetch "$(basename "$w")" "$BASE/$(basename "$w")"
+  api DescribeServerInfo '{}'
+  api DescribeAccountSummary '{}'
+  api DescribeNotices '{"PageNumber":1,"PageSize":50,"UnreadOnly":false}'
+  api DescribeResources '{"Tab":"PayAsYouGo","Status":"Available","Search":"","Sort":"ExpiresAsc","PageNumber":1,"PageSize":10}'
+  api DescribeUsageHistory '{"Kind":"TokenPackage","Granularity":"Day","ByPool":false}'
+} | sort -u -k1,1 | python3 -c '
+import sys
+tot = 0
+print(f"{\"what\":<44}{\"status\":>7}{\"headers\":>9}{\"body\":>10}")
+for line in sys.stdin:
+    name, code, head, body = line.split()
+    name = name.split("-")[0] + ("." + name.rsplit(".", 1)[1] if "." in name and not name.startswith("api:") else "")
+    tot += int(head) + int(body)
+    print(f"{name:<44}{code:>7}{int(head):>9}{int(body)/1000:>8.1f}KB")
+print(f"{\"total transferred, first load\":<44}{\"\":>16}{tot/1000:>8.1f}KB")
+print(f"target 200 KB (long-term 150 KB): {\"within\" if tot <= 200_000 else \"OVER\"}")
+'

@@ -9,6 +9,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
+# shellcheck source=scripts/browsers.sh
+source scripts/browsers.sh
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
 

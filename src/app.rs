@@ -181,9 +181,20 @@ fn Frame() -> impl IntoView {
             .find(|path| p == **path)
             .map(|path| tab_id(path))
     });
+    // Until the account summary and the first answers of the page's views
+    // have come, what lies under the header is laid out but not shown (their
+    // requests are all under way): it then appears at once, instead of each
+    // part pushing the rest down as it comes ([`crate::state::Reveal`]).
+    let session = expect_context::<Session>();
+    let reveal = crate::state::Reveal::new();
+    provide_context(reveal);
+    let pending = move || {
+        reveal.holding(session.summary.with(Option::is_none) && session.error.with(Option::is_none))
+    };
     view! {
         <a class="skip-link" href="#main">{td_string!(locale(), skip_to_content)}</a>
         <Header/>
+        <div class="frame-body" class:pending=pending>
         <AttentionArea/>
         <NavTabs/>
         <main
@@ -203,5 +214,6 @@ fn Frame() -> impl IntoView {
                 <Route path=path!("/alerts") view=AlertsPage/>
             </Routes>
         </main>
+        </div>
     }
 }

@@ -55,6 +55,8 @@ pub fn topics_for_event(kind: &str) -> &'static [Topic] {
         "notice" => &[Topic::Notices, Topic::Summary, Topic::Webhooks],
         "postpaid" => &[Topic::Postpaid, Topic::Summary, Topic::Notices],
         "permission" => &[Topic::Identity, Topic::Permissions, Topic::Postpaid],
+        // The stream has just opened: live, nothing to refetch.
+        "connected" => &[],
         // A reconnect (or anything new): everything may have moved.
         _ => &TOPICS,
     }
@@ -165,5 +167,76 @@ where
 pub fn session_ended(session: Session, e: &ClientError) {
     if e.code() == Some(billing_rules::ErrorCode::AuthFailureUnauthorizedOperation) {
         session.signed_out();
+    }
+}
+
+/// The first screen is shown whole: what lies under the header stays laid
+/// out but invisible until the account summary and every view that holds
+/// the first paint (the list page, the chart) have their first answer, so
+/// nothing already on screen is pushed down when they come. Once shown, it
+/// stays shown (a later tab's loading state holds its own place).
+#[derive(Clone, Copy)]
+pub struct Reveal {
+    waiting: RwSignal<u32>,
+    shown: RwSignal<bool>,
+}
+
+impl Reveal {
+    pub fn new() -> Self {
+        Reveal {
+            waiting: RwSignal::new(0),
+            shown: RwSignal::new(false),
+        }
+    }
+
+    /// Hold the first paint until the returned hold is released (or its
+    /// view is gone).
+    pub fn hold(&self) -> Hold {
+        let held = !self.shown.get_untracked();
+        if held {
+            self.waiting.update(|n| *n += 1);
+        }
+        let hold = Hold {
+            reveal: *self,
+            held: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(held)),
+        };
+        let on_gone = hold.clone();
+        on_cleanup(move || on_gone.release());
+        hold
+    }
+
+    /// Whether the first screen is still held back (tracked).
+    pub fn holding(&self, summary_pending: bool) -> bool {
+        if self.shown.get() {
+            return false;
+        }
+        let hold = summary_pending || self.waiting.get() > 0;
+        if !hold {
+            self.shown.set(true);
+        }
+        hold
+    }
+}
+
+impl Default for Reveal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A view's hold on the first paint.
+#[derive(Clone)]
+pub struct Hold {
+    reveal: Reveal,
+    held: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Hold {
+    /// The view has its first answer (or failed, or is gone): let the
+    /// paint go. Only the first call counts.
+    pub fn release(&self) {
+        if self.held.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            self.reveal.waiting.try_update(|n| *n = n.saturating_sub(1));
+        }
     }
 }

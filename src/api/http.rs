@@ -114,37 +114,94 @@ impl Transport for HttpTransport {
     /// opens each connection means "catch up" only on a reconnect (the
     /// first one arrives while the screen is loading anyway).
     fn subscribe(&self, on_change: super::OnChange) -> Option<Box<dyn std::any::Any>> {
+        use std::cell::RefCell;
+        use std::rc::Rc;
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
-        let source = web_sys::EventSource::new(&format!("{}/api/events", self.base)).ok()?;
-        let first_ready = std::cell::Cell::new(true);
-        let cb = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            let kind = ev.type_();
-            if kind == "ready" && first_ready.replace(false) {
-                return;
-            }
-            on_change(&kind)
-        });
-        for kind in [
+        const KINDS: [&str; 6] = [
             "usage",
             "notice",
             "postpaid",
             "permission",
             "resync",
             "ready",
-        ] {
-            let _ = source.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref());
+        ];
+        let url = format!("{}/api/events", self.base);
+        let first_ready = std::cell::Cell::new(true);
+        let cb = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            let kind = ev.type_();
+            // The first "ready" says the stream is open: nothing to catch
+            // up on (the screen is loading); a later one is a reconnect.
+            if kind == "ready" && first_ready.replace(false) {
+                return on_change("connected");
+            }
+            on_change(&kind)
+        });
+        let open = {
+            let listener: js_sys::Function =
+                cb.as_ref().unchecked_ref::<js_sys::Function>().clone();
+            move || {
+                let source = web_sys::EventSource::new(&url).ok()?;
+                for kind in KINDS {
+                    let _ = source.add_event_listener_with_callback(kind, &listener);
+                }
+                Some(source)
+            }
+        };
+        let source = Rc::new(RefCell::new(Some(open()?)));
+        // A page put aside (back-forward cache, a hidden tab being
+        // discarded) closes its stream, so it holds no connection; shown
+        // again, it reopens it, and the reopened stream's "ready" makes the
+        // console catch up on what it missed.
+        let hide = {
+            let source = source.clone();
+            Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+                if let Some(s) = source.borrow_mut().take() {
+                    s.close();
+                }
+            })
+        };
+        let show = {
+            let source = source.clone();
+            Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+                let mut s = source.borrow_mut();
+                if s.is_none() {
+                    *s = open();
+                }
+            })
+        };
+        let win = web_sys::window()?;
+        let _ = win.add_event_listener_with_callback("pagehide", hide.as_ref().unchecked_ref());
+        let _ = win.add_event_listener_with_callback("pageshow", show.as_ref().unchecked_ref());
+        // The closures must live as long as their listeners.
+        struct Guard {
+            source: Rc<RefCell<Option<web_sys::EventSource>>>,
+            _cb: Closure<dyn Fn(web_sys::MessageEvent)>,
+            hide: Closure<dyn Fn(web_sys::Event)>,
+            show: Closure<dyn Fn(web_sys::Event)>,
         }
-        // The closure must live as long as the listener.
-        struct Guard(
-            web_sys::EventSource,
-            #[allow(dead_code)] Closure<dyn Fn(web_sys::MessageEvent)>,
-        );
         impl Drop for Guard {
             fn drop(&mut self) {
-                self.0.close();
+                if let Some(s) = self.source.borrow_mut().take() {
+                    s.close();
+                }
+                if let Some(w) = web_sys::window() {
+                    let _ = w.remove_event_listener_with_callback(
+                        "pagehide",
+                        self.hide.as_ref().unchecked_ref(),
+                    );
+                    let _ = w.remove_event_listener_with_callback(
+                        "pageshow",
+                        self.show.as_ref().unchecked_ref(),
+                    );
+                }
             }
         }
-        Some(Box::new(Guard(source, cb)))
+        Some(Box::new(Guard {
+            source,
+            _cb: cb,
+            hide,
+            show,
+        }))
     }
 }

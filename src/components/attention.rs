@@ -280,11 +280,11 @@ pub fn AttentionArea() -> impl IntoView {
     });
     view! {
         <section class="attention" aria-label=td_string!(l, banners_label)>
-            <ul class="attention-lines">
+            <div class="attention-lines">
                 {move || lines(&items.get(), l).into_iter().map(|line| {
                     let sev = line.severity;
                     view! {
-                        <li
+                        <div
                             class=format!("attention-line attention-line--{}", sev.slug())
                             role=if sev == Severity::Action { "alert" } else { "status" }
                             data-attention=sev.slug()
@@ -299,10 +299,10 @@ pub fn AttentionArea() -> impl IntoView {
                             {(sev == Severity::Notice).then(|| view! {
                                 <button type="button" class="btn btn--small" on:click=dismiss>{td_string!(l, dismiss_notice)}</button>
                             })}
-                        </li>
+                        </div>
                     }
                 }).collect_view()}
-            </ul>
+            </div>
             <Show when=move || !items.with(Vec::is_empty)>
                 <button
                     type="button"

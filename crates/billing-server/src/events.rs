@@ -25,26 +25,47 @@ pub struct Event {
     pub kind: &'static str,
 }
 
+/// The open streams of one caller, oldest first: each one's number, and
+/// the sender whose drop ends it.
+pub type OpenStreams = std::collections::VecDeque<(u64, tokio::sync::oneshot::Sender<()>)>;
+
+static NEXT_STREAM: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// One open stream's place in the caps; gives it back when the stream ends.
 pub struct StreamSlot {
     st: Shared,
     key: String,
+    id: u64,
+    /// Resolves when a newer stream of the same caller took this place.
+    replaced: tokio::sync::oneshot::Receiver<()>,
 }
 
 impl StreamSlot {
-    /// A place for `key`'s stream, or None when the caller already has
-    /// `streams_per_session` open or the process has `max_streams`.
+    /// A place for `key`'s stream. A caller at `streams_per_session` gets
+    /// the place of its oldest stream, which ends (a reloaded or closed tab
+    /// whose connection the server has not yet seen close: a reload never
+    /// meets a refusal). None when the process has `max_streams` open.
     pub fn take(st: &Shared, key: &str) -> Option<StreamSlot> {
         let mut open = st.streams.lock().unwrap_or_else(|p| p.into_inner());
-        let total: usize = open.values().sum();
-        let mine = open.get(key).copied().unwrap_or(0);
-        if mine >= st.config.streams_per_session || total >= st.config.max_streams {
+        let total: usize = open.values().map(|v| v.len()).sum();
+        let mine = open.entry(key.to_string()).or_default();
+        if mine.len() >= st.config.streams_per_session.max(1) {
+            // Dropping its sender ends the oldest stream.
+            mine.pop_front();
+        } else if total >= st.config.max_streams {
+            if mine.is_empty() {
+                open.remove(key);
+            }
             return None;
         }
-        open.insert(key.to_string(), mine + 1);
+        let id = NEXT_STREAM.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (tx, replaced) = tokio::sync::oneshot::channel();
+        mine.push_back((id, tx));
         Some(StreamSlot {
             st: st.clone(),
             key: key.to_string(),
+            id,
+            replaced,
         })
     }
 }
@@ -52,9 +73,9 @@ impl StreamSlot {
 impl Drop for StreamSlot {
     fn drop(&mut self) {
         let mut open = self.st.streams.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = open.get_mut(&self.key) {
-            *n -= 1;
-            if *n == 0 {
+        if let Some(mine) = open.get_mut(&self.key) {
+            mine.retain(|(id, _)| *id != self.id);
+            if mine.is_empty() {
                 open.remove(&self.key);
             }
         }
@@ -77,7 +98,7 @@ struct Listening {
     /// When the session ends (Unix seconds).
     until: Option<i64>,
     rx: broadcast::Receiver<Event>,
-    _slot: StreamSlot,
+    slot: StreamSlot,
 }
 
 fn sse(kind: &str) -> SseEvent {
@@ -114,6 +135,8 @@ fn tenant_stream(l: Listening) -> impl Stream<Item = Result<SseEvent, Infallible
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
                 _ = expiry => (true, None),
+                // A newer stream of this caller took its place.
+                _ = &mut l.slot.replaced => return None,
             };
             if recheck {
                 match still_allowed(&l.st, &l.who).await {
@@ -144,7 +167,7 @@ pub async fn stream_events(State(st): State<Shared>, peer: Peer, headers: Header
     let Some(slot) = StreamSlot::take(&st, &who.key()) else {
         return crate::api::err(&ApiError::new(
             ErrorCode::RequestLimitExceeded,
-            "Too many live update streams are open for this session. Close another tab of the console.",
+            "The server has as many live update streams open as it serves; try again shortly.",
         ));
     };
     let l = Listening {
@@ -153,7 +176,7 @@ pub async fn stream_events(State(st): State<Shared>, peer: Peer, headers: Header
         tenant,
         until,
         rx,
-        _slot: slot,
+        slot,
     };
     Sse::new(tenant_stream(l))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))

@@ -146,7 +146,7 @@ pub struct AppState {
     /// reach it through LISTEN/NOTIFY.
     pub events: tokio::sync::broadcast::Sender<events::Event>,
     /// Open event streams by caller ([`api::Caller::key`]).
-    pub streams: Mutex<std::collections::HashMap<String, usize>>,
+    pub streams: Mutex<std::collections::HashMap<String, events::OpenStreams>>,
     /// Writes per caller (session, proxy user, or signing-in address).
     pub write_limiter: governor::DefaultKeyedRateLimiter<String>,
 }

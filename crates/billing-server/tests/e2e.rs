@@ -29,6 +29,24 @@ async fn browser() -> (Driver, Client) {
 }
 
 async fn browser_with(extra_args: &[&str]) -> (Driver, Client) {
+    browser_emulating(extra_args, None).await
+}
+
+/// A browser whose viewport is exactly `w` × `h` CSS pixels (Chromium's
+/// device emulation: a headless window cannot be narrower than about 500 px).
+async fn browser_sized(w: u32, h: u32) -> (Driver, Client) {
+    let phone = w < 1024;
+    browser_emulating(
+        &[],
+        Some(json!({ "deviceMetrics": { "width": w, "height": h, "pixelRatio": 1.0, "mobile": phone, "touch": phone } })),
+    )
+    .await
+}
+
+async fn browser_emulating(
+    extra_args: &[&str],
+    emulation: Option<serde_json::Value>,
+) -> (Driver, Client) {
     let port = free_port();
     let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
     let child = Command::new(&bin)
@@ -54,13 +72,16 @@ async fn browser_with(extra_args: &[&str]) -> (Driver, Client) {
     .chain(extra_args.iter().copied())
     .collect();
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": args
-        }),
-    );
+    // The browser's console, for the tests that read it.
+    caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+    let mut options = json!({
+        "binary": std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+        "args": args
+    });
+    if let Some(e) = emulation {
+        options["mobileEmulation"] = e;
+    }
+    caps.insert("goog:chromeOptions".into(), options);
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..200 {
         let conn = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -152,13 +173,10 @@ async fn main_account_and_sub_account_in_a_real_browser() {
     .unwrap();
     click_button(&c, "Sign in as Alice Chen (main account)").await;
 
-    // Banners and bars, over HTTP (no "demo data, in this browser" label).
-    let exhausted = wait_css(&c, "[data-banner=exhausted][role=alert]").await;
-    assert!(exhausted
-        .text()
-        .await
-        .unwrap()
-        .contains("1 resource is exhausted"));
+    // The attention area and the bars, over HTTP (no "demo data, in this
+    // browser" label).
+    let action = wait_css(&c, "[data-attention=action][role=alert]").await;
+    assert!(action.text().await.unwrap().contains("1 exhausted"));
     let bar = wait_css(
         &c,
         "[role=progressbar][aria-label='Usage of Token package 10M (annual)']",
@@ -303,8 +321,15 @@ async fn metering_moves_the_forecast_and_adds_a_ledger_line_live() {
         "{before}"
     );
     // The attention area names the package the seeded pace runs out within the week.
-    let line = wait_css(&c, "[data-banner=running-out][role=status]").await;
+    let line = wait_css(&c, "[data-attention=soon][role=status]").await;
     assert!(line
+        .text()
+        .await
+        .unwrap()
+        .contains("1 running out within 7 days"));
+    click_button(&c, "Show details").await;
+    let detail = wait_css(&c, "#attention-details [data-banner=running-out]").await;
+    assert!(detail
         .text()
         .await
         .unwrap()
@@ -345,7 +370,7 @@ async fn metering_moves_the_forecast_and_adds_a_ledger_line_live() {
 }
 
 #[tokio::test]
-async fn settlement_below_zero_shows_the_overdue_banner_live_and_a_top_up_clears_it() {
+async fn settlement_below_zero_shows_the_account_overdue_live_and_a_top_up_clears_it() {
     let dist = dist_dir();
     let dir = tempfile::tempdir().unwrap();
     let skew = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
@@ -376,15 +401,17 @@ async fn settlement_below_zero_shows_the_overdue_banner_live_and_a_top_up_clears
         .await;
     assert_eq!(st, 200, "{v}");
     assert!(c
-        .find_all(Locator::Css("[data-banner=overdue]"))
+        .find_all(Locator::XPath(OVERDUE))
         .await
         .unwrap()
         .is_empty());
     // The hour closes: settlement takes the balance below zero, and the
     // console says so without a reload.
     skew.fetch_add(3600, std::sync::atomic::Ordering::SeqCst);
-    let banner = wait_css(&c, "[data-banner=overdue][role=alert]").await;
-    assert!(banner
+    wait_xpath(&c, OVERDUE).await;
+    click_button(&c, "Show details").await;
+    let detail = wait_css(&c, "#attention-details [data-banner=overdue]").await;
+    assert!(detail
         .text()
         .await
         .unwrap()
@@ -409,7 +436,7 @@ async fn settlement_below_zero_shows_the_overdue_banner_live_and_a_top_up_clears
     assert_eq!(st, 200, "{v}");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !c
-        .find_all(Locator::Css("[data-banner=overdue]"))
+        .find_all(Locator::XPath(OVERDUE))
         .await
         .unwrap()
         .is_empty()
@@ -420,6 +447,10 @@ async fn settlement_below_zero_shows_the_overdue_banner_live_and_a_top_up_clears
     c.close().await.unwrap();
     server.stop().await;
 }
+
+/// The needs-action line saying the account is overdue.
+const OVERDUE: &str =
+    "//*[@data-attention='action' and @role='alert' and contains(., 'account overdue')]";
 
 /// axe-core's WCAG 2.0/2.1 A and AA rules on the current screen; each
 /// violation as "rule: help — targets".
@@ -689,4 +720,248 @@ async fn keyboard_only_walkthrough() {
     wait_text(&c, "Postpaid billing is now on").await;
     c.close().await.unwrap();
     server.stop().await;
+}
+
+/// Chromedriver's browser log since the last call: console messages and
+/// failed loads (a refused request is logged as an error).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+    }
+}
+
+/// The errors the console logged since the last look.
+async fn console_errors(c: &Client) -> Vec<String> {
+    let log = c.issue_cmd(BrowserLog).await.expect("chromedriver's log");
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// What is wrong with the layout now, as sentences: anything wider than the
+/// viewport (outside a scrolling box), an open popover or dialog reaching
+/// past the viewport's edges.
+const LAYOUT_PROBLEMS: &str = r#"
+const vw = document.documentElement.clientWidth, vh = window.innerHeight, out = [];
+if (document.documentElement.scrollWidth > vw + 1)
+  out.push(`the page scrolls sideways: ${document.documentElement.scrollWidth}px in ${vw}px`);
+const scrolls = e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+  const o = getComputedStyle(a).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; } return false; };
+for (const e of document.querySelectorAll('body *')) {
+  const r = e.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0 || r.right <= 0) continue; // not drawn, or off screen by design
+  if (e.closest('details:not([open])') && !e.closest('summary')) continue; // folded away
+  if ((r.right > vw + 1 || r.left < -1) && !scrolls(e))
+    out.push(`${e.tagName.toLowerCase()}.${e.className} spans ${Math.round(r.left)}..${Math.round(r.right)} of ${vw}px`);
+}
+for (const sel of ['#notification-panel', '#header-menu.open', '[role=dialog]', '.dialog']) {
+  for (const e of document.querySelectorAll(sel)) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0) continue;
+    if (r.left < -1 || r.top < -1 || r.right > vw + 1 || r.bottom > vh + 1)
+      out.push(`${sel} lies at ${Math.round(r.left)},${Math.round(r.top)}..${Math.round(r.right)},${Math.round(r.bottom)} outside ${vw}x${vh}`);
+  }
+}
+return out.slice(0, 12);
+"#;
+
+async fn layout_problems(c: &Client, screen: &str) -> Vec<String> {
+    let v = c.execute(LAYOUT_PROBLEMS, vec![]).await.unwrap();
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| format!("[{screen}] {}", p.as_str().unwrap_or_default()))
+        .collect()
+}
+
+/// Every screen at a phone's, a tablet's and a desktop's size, in both
+/// languages: nothing wider than the viewport, every open popover and
+/// dialog inside it, no console error (before sign-in the console asks once
+/// who is signed in and is told "nobody" without a refusal); on a phone the
+/// first resource row starts within 1.5 screens, and the attention area
+/// stays within a quarter of the first screen; a fresh load of the signed-in
+/// default view shifts its layout by at most 0.02.
+#[tokio::test]
+async fn every_screen_fits_phone_tablet_and_desktop_in_both_languages() {
+    let dist = dist_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("vp.sqlite"), Some(dist), AuthMode::Demo).await;
+    let base = server.base.clone();
+    let mut problems = Vec::new();
+    for (w, h) in [(360u32, 780u32), (768, 1024), (1280, 900)] {
+        let (_driver, c) = browser_sized(w, h).await;
+        c.goto(&format!("{base}/pay-as-you-go")).await.unwrap();
+        let inner = c
+            .execute(
+                "return [document.documentElement.clientWidth, window.innerHeight]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(inner, json!([w, h]), "the viewport is {w}x{h}");
+        for lang in ["en", "zh"] {
+            let zh = lang == "zh";
+            let tr = |en: &'static str, zh_text: &'static str| if zh { zh_text } else { en };
+            let at = |what: &str| format!("{w}x{h} {lang} {what}");
+            c.execute(
+                &format!("localStorage.clear(); localStorage.setItem('billing-console.language', '{lang}')"),
+                vec![],
+            )
+            .await
+            .unwrap();
+            let _ = c.delete_all_cookies().await;
+            c.goto(&format!("{base}/pay-as-you-go")).await.unwrap();
+            console_errors(&c).await;
+            c.refresh().await.unwrap();
+
+            // Signed out: the sign-in page, from one request.
+            let sign_in = button(&c, "Alice Chen").await;
+            let requests = c
+                .execute(
+                    "return performance.getEntriesByType('resource').filter(e => e.name.includes('/api/')).map(e => e.name.split('/api/')[1])",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                requests,
+                json!(["DescribeServerInfo"]),
+                "{}: before sign-in, one question",
+                at("sign-in")
+            );
+            problems.extend(layout_problems(&c, &at("sign-in")).await);
+            problems.extend(
+                console_errors(&c)
+                    .await
+                    .into_iter()
+                    .map(|e| format!("[{}] console: {e}", at("sign-in"))),
+            );
+            sign_in.click().await.unwrap();
+            wait_css(&c, "[role=progressbar]").await;
+
+            // A fresh load of the default view, signed in: nothing moves.
+            c.refresh().await.unwrap();
+            c.execute(
+                "window.__cls = 0; window.__shifts = []; new PerformanceObserver(l => { for (const e of l.getEntries()) if (!e.hadRecentInput) { window.__cls += e.value; window.__shifts.push(e.value.toFixed(3) + ': ' + e.sources.map(s => { const n = s.node; const d = n && n.nodeType === 1 ? n.tagName.toLowerCase() + '.' + n.className : String(n && n.nodeName); return d + ' ' + Math.round(s.previousRect.y) + '->' + Math.round(s.currentRect.y); }).join(', ')); } }).observe({type: 'layout-shift', buffered: true});",
+                vec![],
+            )
+            .await
+            .unwrap();
+            wait_css(&c, ".resource-list tbody tr [role=progressbar]").await;
+            wait_css(&c, "figure.chart svg").await;
+            wait_css(&c, "[data-attention=action]").await;
+            wait_css(&c, ".bell-count").await;
+            let cls = c.execute("return window.__cls", vec![]).await.unwrap();
+            let cls = cls.as_f64().unwrap_or(1.0);
+            if cls > 0.02 {
+                let shifts = c.execute("return window.__shifts", vec![]).await.unwrap();
+                problems.push(format!(
+                    "[{}] layout shift {cls:.3} > 0.02: {shifts}",
+                    at("default view")
+                ));
+            }
+            if (w, h) == (360, 780) || (w, h) == (1280, 900) {
+                let area = c
+                    .execute("return document.querySelector('.attention').getBoundingClientRect().height", vec![])
+                    .await
+                    .unwrap()
+                    .as_f64()
+                    .unwrap();
+                if area > 0.25 * h as f64 {
+                    problems.push(format!(
+                        "[{}] the attention area is {area:.0}px, over a quarter of {h}px",
+                        at("default view")
+                    ));
+                }
+            }
+            if (w, h) == (360, 780) {
+                let top = c
+                    .execute("return document.querySelector('.resource-list tbody tr').getBoundingClientRect().top + scrollY", vec![])
+                    .await
+                    .unwrap()
+                    .as_f64()
+                    .unwrap();
+                if top > 1.5 * h as f64 {
+                    problems.push(format!(
+                        "[{}] the first resource row starts at {top:.0}px, past 1.5 screens",
+                        at("default view")
+                    ));
+                }
+            }
+            problems.extend(layout_problems(&c, &at("pay-as-you-go")).await);
+
+            // The notification panel, open.
+            wait_css(&c, ".bell-button").await.click().await.unwrap();
+            wait_css(&c, "#notification-panel .notice").await;
+            problems.extend(layout_problems(&c, &at("notification panel")).await);
+            wait_css(&c, ".bell-button").await.click().await.unwrap();
+
+            // On a phone the settings open as a menu.
+            if w < 720 {
+                wait_css(&c, ".menu-button").await.click().await.unwrap();
+                wait_css(&c, "#header-menu.open").await;
+                problems.extend(layout_problems(&c, &at("settings menu")).await);
+                wait_css(&c, ".menu-button").await.click().await.unwrap();
+            }
+
+            // Every tab, and the dialogs they open.
+            let tabs = [
+                ("/concurrency", "[role=progressbar]"),
+                ("/knowledge-base", ".kb-figures"),
+                ("/postpaid", "[role=switch]"),
+                ("/permissions", ".perm-table"),
+                ("/deductions", ".deductions tbody tr td"),
+                ("/alerts", ".add-hook"),
+            ];
+            for (path, ready) in tabs {
+                c.goto(&format!("{base}{path}")).await.unwrap();
+                wait_css(&c, ready).await;
+                problems.extend(layout_problems(&c, &at(path)).await);
+                let opener = match path {
+                    "/concurrency" => Some(format!(
+                        "//button[starts-with(@aria-label, '{}')]",
+                        tr("Renew ", "续费 ")
+                    )),
+                    "/postpaid" | "/permissions" => {
+                        Some("//*[@role='switch' and not(@disabled)]".to_string())
+                    }
+                    _ => None,
+                };
+                if let Some(xp) = opener {
+                    wait_xpath(&c, &xp).await.click().await.unwrap();
+                    wait_css(&c, "[role=dialog]").await;
+                    problems.extend(layout_problems(&c, &at(&format!("{path} dialog"))).await);
+                    click_button(&c, tr("Cancel", "取消")).await;
+                }
+            }
+            problems.extend(
+                console_errors(&c)
+                    .await
+                    .into_iter()
+                    .map(|e| format!("[{}] console: {e}", at("screens"))),
+            );
+        }
+        c.close().await.unwrap();
+    }
+    server.stop().await;
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -16,10 +16,25 @@ use crate::format::{instant, kind_label, source_label, status_label};
 use crate::i18n::{locale, td_string, Locale};
 use crate::state::Session;
 
-/// What identifies a row as drawn: a row whose figures change is drawn
-/// again, the others stay.
-pub fn row_key(row: &ResourceRow) -> String {
-    serde_json::to_string(row).unwrap_or_else(|_| row.resource.id.clone())
+/// What identifies a row as drawn: the resource and the figures that move
+/// (usage, term, status, the next reminder); a row whose figures change is
+/// drawn again, the others stay.
+pub type RowKey = (String, u64, u64, i64, Status, Option<i64>, bool);
+
+pub fn row_key(row: &ResourceRow) -> RowKey {
+    let r = &row.resource;
+    (
+        r.id.clone(),
+        r.used,
+        r.total,
+        r.expires_at.timestamp(),
+        row.status,
+        row.next_reminder
+            .as_ref()
+            .and_then(|n| n.at)
+            .map(|t| t.timestamp()),
+        row.forecast.is_some(),
+    )
 }
 
 /// Whether the row offers renewal.
