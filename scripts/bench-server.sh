@@ -7,6 +7,7 @@
 # in the same run: a bare axum program with one constant route, and /healthz
 # through the server's whole middleware stack. wrk runs on the same 2 cores.
 #   TENANTS=10000 PER=100 BIG=100000 DUR=10s BACKENDS="sqlite pg1 pg2"
+#   BACKENDS="" measures only the yardstick and the client's page.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -15,7 +16,7 @@ TENANTS="${TENANTS:-10000}"
 PER="${PER:-100}"
 BIG="${BIG:-100000}"
 DUR="${DUR:-10s}"
-BACKENDS="${BACKENDS:-sqlite pg1 pg2}"
+BACKENDS="${BACKENDS-sqlite pg1 pg2}"
 WORK="$(mktemp -d)"
 PORT_A=18101
 PORT_B=18102
@@ -79,6 +80,16 @@ target/server/examples/bare_axum "127.0.0.1:$BARE_PORT" & PIDS+=($!)
 until curl -sf -o /dev/null "http://127.0.0.1:$BARE_PORT/"; do sleep 0.01; done
 BARE=$(wrk_at 64 "http://127.0.0.1:$BARE_PORT/" | summary)
 echo "    bare axum: $BARE"
+
+step "The client's page through the whole server (brotli accepted, from memory), 64 connections, $DUR"
+trunk build --release --no-default-features >/dev/null 2>&1
+"$BIN" --demo --db "$WORK/static.sqlite" --dist "$ROOT/dist" --addr "127.0.0.1:$PORT_A" >/dev/null 2>&1 & STATIC_PID=$!; PIDS+=($STATIC_PID)
+wait_ready $PORT_A
+br_lua="$(mktemp --suffix=.lua -p "$WORK")"
+echo 'wrk.headers["Accept-Encoding"] = "br, gzip"' > "$br_lua"
+echo "    index.html: $(wrk_at 64 "http://127.0.0.1:$PORT_A/pay-as-you-go" "$br_lua" | summary)"
+echo "    (bare axum, same run: $BARE)"
+kill $STATIC_PID 2>/dev/null || true; wait $STATIC_PID 2>/dev/null || true
 
 run_backend() { # $1 name, $2 database, $3 replicas
   local name=$1 db=$2 replicas=$3
