@@ -33,15 +33,12 @@ trunk build --release --no-default-features >/dev/null 2>&1
 cargo build --profile server --locked -p billing-server >/dev/null 2>&1
 
 WORK="$(mktemp -d)"
-target/server/billing-server --demo --addr "127.0.0.1:$PORT" --dist "$ROOT/dist" --db "$WORK/bench.sqlite" >"$WORK/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-until curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz"; do sleep 0.05; done
-BASE="http://127.0.0.1:$PORT"
-
+# shellcheck source=scripts/demo-server.sh
+source scripts/demo-server.sh
+start_demo_server "$PORT" "$WORK"
+BASE="$DEMO_BASE"
 # A session for the main account, as the sign-in page makes one.
-COOKIE="$(curl -s -D - -o /dev/null -X POST "$BASE/api/SignIn" -H 'Content-Type: application/json' \
-  -H "Origin: $BASE" -d '{"UserId":"u-acme-main"}' | awk -F'[:;] *' 'tolower($1)=="set-cookie" {print $2; exit}')"
+COOKIE="$(session_cookie u-acme-main)"
 [ -n "$COOKIE" ] || { echo "SignIn gave no session cookie" >&2; exit 1; }
 
 run() { # $1 name, $2 path, $3 extra headers JSON or ""

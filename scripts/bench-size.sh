@@ -39,14 +39,11 @@ measure "$OUT/static"
 step "Transferred for the signed-in default view, as billing-server sends it (Accept-Encoding: br, gzip)"
 trunk build --release --no-default-features >/dev/null 2>&1
 cargo build --profile server --locked -p billing-server >/dev/null 2>&1
-PORT="${PORT:-18190}"
-target/server/billing-server --demo --addr "127.0.0.1:$PORT" --dist "$ROOT/dist" --db "$OUT/size.sqlite" >"$OUT/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-until curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz"; do sleep 0.05; done
-BASE="http://127.0.0.1:$PORT"
-COOKIE="$(curl -s -D - -o /dev/null -X POST "$BASE/api/SignIn" -H 'Content-Type: application/json' \
-  -H "Origin: $BASE" -d '{"UserId":"u-acme-main"}' | awk -F'[:;] *' 'tolower($1)=="set-cookie" {print $2; exit}')"
+# shellcheck source=scripts/demo-server.sh
+source scripts/demo-server.sh
+start_demo_server "${PORT:-18190}" "$OUT"
+BASE="$DEMO_BASE"
+COOKIE="$(session_cookie u-acme-main)"
 # What a response costs on the wire: status line and headers plus the body
 # as sent (curl does not decode it here).
 fetch() { # $1 label, then curl arguments
@@ -67,15 +64,15 @@ api() { fetch "api:$1" -X POST "$BASE/api/$1" -H 'Content-Type: application/json
   api DescribeNotices '{"PageNumber":1,"PageSize":50,"UnreadOnly":false}'
   api DescribeResources '{"Tab":"PayAsYouGo","Status":"Available","Search":"","Sort":"ExpiresAsc","PageNumber":1,"PageSize":10}'
   api DescribeUsageHistory '{"Kind":"TokenPackage","Granularity":"Day","ByPool":false}'
-} | sort -u -k1,1 | python3 -c '
+} | sort -u -k1,1 > "$OUT/transfers.txt"
+python3 - "$OUT/transfers.txt" <<'PY'
 import sys
 tot = 0
-print(f"{\"what\":<44}{\"status\":>7}{\"headers\":>9}{\"body\":>10}")
-for line in sys.stdin:
+print(f"{'what':<44}{'status':>7}{'headers':>9}{'body':>10}")
+for line in open(sys.argv[1]):
     name, code, head, body = line.split()
-    name = name.split("-")[0] + ("." + name.rsplit(".", 1)[1] if "." in name and not name.startswith("api:") else "")
     tot += int(head) + int(body)
     print(f"{name:<44}{code:>7}{int(head):>9}{int(body)/1000:>8.1f}KB")
-print(f"{\"total transferred, first load\":<44}{\"\":>16}{tot/1000:>8.1f}KB")
-print(f"target 200 KB (long-term 150 KB): {\"within\" if tot <= 200_000 else \"OVER\"}")
-'
+print(f"{'total transferred, first load':<44}{'':>16}{tot/1000:>8.1f}KB")
+print(f"target 200 KB (long-term 150 KB): {'within' if tot <= 200_000 else 'OVER'}")
+PY

@@ -865,6 +865,26 @@ async fn every_screen_fits_phone_tablet_and_desktop_in_both_languages() {
             wait_css(&c, "figure.chart svg").await;
             wait_css(&c, "[data-attention=action]").await;
             wait_css(&c, ".bell-count").await;
+            // One round trip after identity, nothing asked twice.
+            let asked = c
+                .execute(
+                    "return performance.getEntriesByType('resource').filter(e => e.name.includes('/api/Describe')).map(e => e.name.split('/api/')[1]).sort()",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                asked,
+                json!([
+                    "DescribeAccountSummary",
+                    "DescribeNotices",
+                    "DescribeResources",
+                    "DescribeServerInfo",
+                    "DescribeUsageHistory"
+                ]),
+                "{}: the first screen's requests",
+                at("default view")
+            );
             let cls = c.execute("return window.__cls", vec![]).await.unwrap();
             let cls = cls.as_f64().unwrap_or(1.0);
             if cls > 0.02 {
