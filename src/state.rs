@@ -224,6 +224,19 @@ impl Default for Reveal {
     }
 }
 
+/// Hold the first screen (if there is a [`Reveal`] in context) until
+/// `ready` says the calling view has its first answer.
+pub fn hold_first_paint_until(ready: impl Fn() -> bool + 'static) {
+    if let Some(reveal) = use_context::<Reveal>() {
+        let hold = reveal.hold();
+        Effect::new(move |_| {
+            if ready() {
+                hold.release();
+            }
+        });
+    }
+}
+
 /// A view's hold on the first paint.
 #[derive(Clone)]
 pub struct Hold {

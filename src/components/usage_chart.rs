@@ -83,14 +83,9 @@ pub fn UsageChart(tab: Tab) -> impl IntoView {
         Some(async move { api.usage_history(&req).await })
     });
     // The first screen waits for the chart (see `Reveal`).
-    if let Some(reveal) = use_context::<crate::state::Reveal>() {
-        let hold = reveal.hold();
-        Effect::new(move |_| {
-            if data.with(Option::is_some) || error.with(Option::is_some) {
-                hold.release();
-            }
-        });
-    }
+    crate::state::hold_first_paint_until(move || {
+        data.with(Option::is_some) || error.with(Option::is_some)
+    });
 
     let chart = move || {
         data.get().map(|h| {

@@ -206,15 +206,6 @@ impl Assets {
         }
         self.files.get("/index.html")
     }
-
-    /// How many files.
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -741,14 +741,20 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
-/// The errors the console logged since the last look.
-async fn console_errors(c: &Client) -> Vec<String> {
+/// The errors the console logged since the last look, each as
+/// "[screen] console: message".
+async fn console_errors(c: &Client, screen: &str) -> Vec<String> {
     let log = c.issue_cmd(BrowserLog).await.expect("chromedriver's log");
     log.as_array()
         .into_iter()
         .flatten()
         .filter(|e| e["level"] == "SEVERE")
-        .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+        .map(|e| {
+            format!(
+                "[{screen}] console: {}",
+                e["message"].as_str().unwrap_or_default()
+            )
+        })
         .collect()
 }
 
@@ -825,7 +831,8 @@ async fn every_screen_fits_phone_tablet_and_desktop_in_both_languages() {
             .unwrap();
             let _ = c.delete_all_cookies().await;
             c.goto(&format!("{base}/pay-as-you-go")).await.unwrap();
-            console_errors(&c).await;
+            // Drop what the page logged before this round.
+            console_errors(&c, "").await;
             c.refresh().await.unwrap();
 
             // Signed out: the sign-in page, from one request.
@@ -844,12 +851,7 @@ async fn every_screen_fits_phone_tablet_and_desktop_in_both_languages() {
                 at("sign-in")
             );
             problems.extend(layout_problems(&c, &at("sign-in")).await);
-            problems.extend(
-                console_errors(&c)
-                    .await
-                    .into_iter()
-                    .map(|e| format!("[{}] console: {e}", at("sign-in"))),
-            );
+            problems.extend(console_errors(&c, &at("sign-in")).await);
             sign_in.click().await.unwrap();
             wait_css(&c, "[role=progressbar]").await;
 
@@ -968,12 +970,7 @@ async fn every_screen_fits_phone_tablet_and_desktop_in_both_languages() {
                     click_button(&c, tr("Cancel", "取消")).await;
                 }
             }
-            problems.extend(
-                console_errors(&c)
-                    .await
-                    .into_iter()
-                    .map(|e| format!("[{}] console: {e}", at("screens"))),
-            );
+            problems.extend(console_errors(&c, &at("screens")).await);
         }
         c.close().await.unwrap();
     }

@@ -79,14 +79,7 @@ pub fn ResourceListPage(tab: Tab) -> impl IntoView {
     );
     let error = Memo::new(move |_| fetched.get().and_then(Result::err));
     // The first screen waits for the first page (see `Reveal`).
-    if let Some(reveal) = use_context::<crate::state::Reveal>() {
-        let hold = reveal.hold();
-        Effect::new(move |_| {
-            if fetched.with(Option::is_some) {
-                hold.release();
-            }
-        });
-    }
+    crate::state::hold_first_paint_until(move || fetched.with(Option::is_some));
     let loading = RwSignal::new(true);
 
     let base = format!("/{}", tab.slug());
