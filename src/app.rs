@@ -110,7 +110,7 @@ pub fn App(api: Api, clock: Clock) -> impl IntoView {
             .then(|| {
                 api_for_events
                     .transport()
-                    .subscribe(std::rc::Rc::new(move |kind: &str| {
+                    .subscribe(std::rc::Rc::new(move |kind| {
                         session.live.set(true);
                         session.changed(crate::state::topics_for_event(kind));
                     }))

@@ -2,11 +2,12 @@
 //! behind the attention area, and one version per topic of data: a change
 //! refetches only the views that show what it touched.
 
-use billing_rules::api::{Identity, Summary};
+use billing_rules::api::{Identity, LiveEvent, Summary};
 use leptos::prelude::*;
 
 use crate::api::ClientError;
 
+billing_rules::enumerated! {
 /// A kind of data a view shows and a change may touch.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Topic {
@@ -25,18 +26,10 @@ pub enum Topic {
     Permissions,
     Webhooks,
 }
+}
 
-pub const TOPICS: [Topic; 9] = [
-    Topic::Identity,
-    Topic::Summary,
-    Topic::Resources,
-    Topic::Knowledge,
-    Topic::Notices,
-    Topic::Postpaid,
-    Topic::Deductions,
-    Topic::Permissions,
-    Topic::Webhooks,
-];
+/// Every topic.
+pub const TOPICS: &[Topic] = Topic::ALL;
 
 /// What metering touches: every figure that moves with usage.
 pub const USAGE: &[Topic] = &[
@@ -48,17 +41,17 @@ pub const USAGE: &[Topic] = &[
     Topic::Deductions,
 ];
 
-/// The topics a live event from the server touches (`/api/events` kinds).
-pub fn topics_for_event(kind: &str) -> &'static [Topic] {
+/// The topics a live event from the server touches.
+pub fn topics_for_event(kind: LiveEvent) -> &'static [Topic] {
     match kind {
-        "usage" => USAGE,
-        "notice" => &[Topic::Notices, Topic::Summary, Topic::Webhooks],
-        "postpaid" => &[Topic::Postpaid, Topic::Summary, Topic::Notices],
-        "permission" => &[Topic::Identity, Topic::Permissions, Topic::Postpaid],
+        LiveEvent::Usage => USAGE,
+        LiveEvent::Notice => &[Topic::Notices, Topic::Summary, Topic::Webhooks],
+        LiveEvent::Postpaid => &[Topic::Postpaid, Topic::Summary, Topic::Notices],
+        LiveEvent::Permission => &[Topic::Identity, Topic::Permissions, Topic::Postpaid],
         // The stream has just opened: live, nothing to refetch.
-        "connected" => &[],
-        // A reconnect (or anything new): everything may have moved.
-        _ => &TOPICS,
+        LiveEvent::Ready => &[],
+        // Fell behind, or reconnected: everything may have moved.
+        LiveEvent::Resync => TOPICS,
     }
 }
 
@@ -71,7 +64,9 @@ pub struct Session {
     pub summary: RwSignal<Option<Summary>>,
     /// An error loading identity or summary.
     pub error: RwSignal<Option<ClientError>>,
-    versions: [RwSignal<u64>; TOPICS.len()],
+    /// One version per topic, indexed by the topic (every topic has one:
+    /// the array is as long as [`Topic::ALL`]).
+    versions: [RwSignal<u64>; Topic::ALL.len()],
     /// Live updates are arriving from the server.
     pub live: RwSignal<bool>,
 }
@@ -97,7 +92,7 @@ impl Session {
 
     /// Everything may have changed (another user signed in, a reconnect).
     pub fn changed_all(&self) {
-        self.changed(&TOPICS);
+        self.changed(TOPICS);
     }
 
     /// Subscribe the running effect to these topics.

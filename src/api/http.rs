@@ -5,27 +5,16 @@
 
 use std::rc::Rc;
 
-use billing_rules::api::Identity;
+use billing_rules::actions::{def, ActionDef};
+use billing_rules::api::{Identity, LiveEvent, ServerInfo};
 use billing_rules::model::User;
 use gloo_net::http::Request;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::{parse_envelope, ClientError, LocalFuture, Transport};
 
 /// Calls that take longer than this are abandoned.
 pub const TIMEOUT_MS: u32 = 15_000;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ServerInfo {
-    mode: String,
-    #[serde(default)]
-    demo_users: Vec<User>,
-    /// Who this browser's session belongs to, if anyone.
-    #[serde(default)]
-    identity: Option<Identity>,
-}
 
 #[derive(Clone)]
 pub struct HttpTransport {
@@ -69,7 +58,7 @@ impl HttpTransport {
     /// Ask `base` (e.g. "" for this origin) whether it serves the API.
     pub async fn probe(base: &str) -> Option<HttpTransport> {
         let text = post(
-            format!("{base}/api/DescribeServerInfo"),
+            format!("{base}/api/{}", def::DescribeServerInfo::ACTION.name()),
             serde_json::json!({}),
         )
         .await
@@ -93,11 +82,15 @@ impl Transport for HttpTransport {
     }
 
     fn view_as(&self, user_id: &str) -> LocalFuture<Result<(), ClientError>> {
-        let url = format!("{}/api/SignIn", self.base);
-        let body = serde_json::json!({ "UserId": user_id });
+        let url = format!("{}/api/{}", self.base, def::SignIn::ACTION.name());
+        let body = billing_rules::api::SignInRequest {
+            user_id: user_id.to_string(),
+        };
         Box::pin(async move {
+            let body =
+                serde_json::to_value(body).map_err(|e| ClientError::Malformed(e.to_string()))?;
             let text = post(url, body).await?;
-            parse_envelope::<Value>(&text).map(|_| ())
+            parse_envelope::<<def::SignIn as ActionDef>::Response>(&text).map(|_| ())
         })
     }
 
@@ -118,32 +111,27 @@ impl Transport for HttpTransport {
         use std::rc::Rc;
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
-        const KINDS: [&str; 6] = [
-            "usage",
-            "notice",
-            "postpaid",
-            "permission",
-            "resync",
-            "ready",
-        ];
         let url = format!("{}/api/events", self.base);
         let first_ready = std::cell::Cell::new(true);
         let cb = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            let kind = ev.type_();
+            let Some(kind) = LiveEvent::from_name(&ev.type_()) else {
+                return;
+            };
             // The first "ready" says the stream is open: nothing to catch
-            // up on (the screen is loading); a later one is a reconnect.
-            if kind == "ready" && first_ready.replace(false) {
-                return on_change("connected");
+            // up on (the screen is loading); a later one is a reconnect,
+            // after which anything may have moved.
+            match kind {
+                LiveEvent::Ready if !first_ready.replace(false) => on_change(LiveEvent::Resync),
+                kind => on_change(kind),
             }
-            on_change(&kind)
         });
         let open = {
             let listener: js_sys::Function =
                 cb.as_ref().unchecked_ref::<js_sys::Function>().clone();
             move || {
                 let source = web_sys::EventSource::new(&url).ok()?;
-                for kind in KINDS {
-                    let _ = source.add_event_listener_with_callback(kind, &listener);
+                for kind in LiveEvent::ALL {
+                    let _ = source.add_event_listener_with_callback(kind.as_str(), &listener);
                 }
                 Some(source)
             }

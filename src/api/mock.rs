@@ -6,8 +6,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use billing_rules::actions::{self, Action};
-use billing_rules::api::{ApiError, ErrorCode};
+use billing_rules::actions::{self, def, Access, Action, ActionDef};
+use billing_rules::api::{ApiError, ErrorCode, LiveEvent};
+use billing_rules::handlers;
 use billing_rules::model::User;
 use billing_rules::seed::{self, users};
 use billing_rules::Ledger;
@@ -28,7 +29,7 @@ pub enum Failure {
 }
 
 /// A live subscriber, held weakly: gone when its guard drops.
-type Listener = std::rc::Weak<dyn Fn(&str)>;
+type Listener = std::rc::Weak<dyn Fn(LiveEvent)>;
 
 struct Inner {
     ledger: RefCell<Ledger>,
@@ -82,18 +83,15 @@ impl MockStore {
         f(&mut self.inner.ledger.borrow_mut())
     }
 
-    /// Meter usage as the platform would (operator side), fire what came
-    /// due, and tell live subscribers, like the server's event stream.
+    /// Meter usage as the platform would (operator side), through the
+    /// registry's dispatch as the server meters, and tell live
+    /// subscribers, like the server's event stream.
     pub fn report_usage(
         &self,
-        req: &billing_rules::api::ReportUsageRequest,
-    ) -> Result<billing_rules::deduction::Deduction, ApiError> {
+        req: &<def::ReportUsage as ActionDef>::Request,
+    ) -> Result<<def::ReportUsage as ActionDef>::Response, ApiError> {
         let now = self.clock.now();
-        let out = self.with_ledger(|l| {
-            let d = l.report_usage(req, now);
-            l.fire_due(now);
-            d
-        });
+        let out = self.with_ledger(|l| handlers::call::<def::ReportUsage, _>(l, "", req, now));
         self.notify();
         out
     }
@@ -107,7 +105,7 @@ impl MockStore {
             .filter_map(|w| w.upgrade())
             .collect();
         for f in alive {
-            f("usage");
+            f(LiveEvent::Usage);
         }
     }
 
@@ -133,7 +131,12 @@ impl MockStore {
         }
         let user = self.inner.user.borrow().clone();
         let result = match Action::from_name(action) {
-            Some(a) => actions::run(
+            // The console holds no operator credential, here as on the server.
+            Some(a) if a.access() == Access::Operator => Err(ApiError::new(
+                ErrorCode::AuthFailureUnauthorizedOperation,
+                format!("{action} needs the operator credential."),
+            )),
+            Some(a) => handlers::run(
                 &mut *self.inner.ledger.borrow_mut(),
                 a,
                 &user,

@@ -13,20 +13,20 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use billing_rules::actions::{Action, Empty};
+use billing_rules::actions::{def, ActionDef, Empty};
 use billing_rules::api::*;
 use billing_rules::model::User;
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::i18n::{td_string, Locale};
 
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
-/// Called with the kind of each live change (`/api/events` kinds).
-pub type OnChange = Rc<dyn Fn(&str)>;
+/// Called with each live change (`/api/events`).
+pub type OnChange = Rc<dyn Fn(LiveEvent)>;
 
 /// What can go wrong with a call, as the screens show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +73,7 @@ impl ClientError {
                     td_string!(l, err_balance).to_string()
                 }
                 ErrorCode::InternalError => td_string!(l, err_internal).to_string(),
+                ErrorCode::ServiceUnavailable => td_string!(l, err_service_unavailable).to_string(),
             },
             ClientError::Network(_) => td_string!(l, err_network).to_string(),
             ClientError::Timeout => td_string!(l, err_timeout).to_string(),
@@ -127,8 +128,8 @@ pub trait Transport {
         false
     }
 
-    /// Call `on_change` with what changed (an `/api/events` kind: "usage",
-    /// "notice", …) whenever the signed-in user's data changes elsewhere;
+    /// Call `on_change` with what changed (an `/api/events` kind)
+    /// whenever the signed-in user's data changes elsewhere;
     /// the subscription ends when the returned guard drops.
     fn subscribe(&self, _on_change: OnChange) -> Option<Box<dyn std::any::Any>> {
         None
@@ -174,15 +175,7 @@ pub fn parse_envelope<T: DeserializeOwned>(text: &str) -> Result<T, ClientError>
         }));
     }
     resp.remove("RequestId");
-    let data = match resp.remove("Data") {
-        Some(d) if resp.is_empty() => d,
-        Some(d) => {
-            resp.insert("Data".into(), d);
-            Value::Object(resp)
-        }
-        None => Value::Object(resp),
-    };
-    serde_json::from_value(data).map_err(|e| ClientError::Malformed(e.to_string()))
+    serde_json::from_value(Value::Object(resp)).map_err(|e| ClientError::Malformed(e.to_string()))
 }
 
 /// Typed calls over a transport. Cheap to clone.
@@ -198,138 +191,122 @@ impl Api {
         (*self.0).clone()
     }
 
-    async fn call<T: DeserializeOwned>(
-        &self,
-        action: Action,
-        body: impl Serialize,
-    ) -> Result<T, ClientError> {
-        let body = serde_json::to_value(body).map_err(|e| ClientError::Malformed(e.to_string()))?;
-        let text = self.0.call(action.name(), body).await?;
+    /// Call action `A`: its request in, its response out, both typed by
+    /// the registry.
+    pub async fn call<A: ActionDef>(&self, req: &A::Request) -> Result<A::Response, ClientError> {
+        let body = serde_json::to_value(req).map_err(|e| ClientError::Malformed(e.to_string()))?;
+        let text = self.0.call(A::ACTION.name(), body).await?;
         parse_envelope(&text)
     }
 
     pub async fn identity(&self) -> Result<Identity, ClientError> {
-        self.call(Action::DescribeIdentity, Empty {}).await
+        self.call::<def::DescribeIdentity>(&Empty {}).await
     }
 
     pub async fn resources(&self, q: &ListResourcesRequest) -> Result<ResourcePage, ClientError> {
-        self.call(Action::DescribeResources, q).await
+        self.call::<def::DescribeResources>(q).await
     }
 
     pub async fn summary(&self) -> Result<Summary, ClientError> {
-        self.call(Action::DescribeAccountSummary, Empty {}).await
+        self.call::<def::DescribeAccountSummary>(&Empty {}).await
     }
 
     pub async fn knowledge_usage(&self) -> Result<KnowledgeUsage, ClientError> {
-        self.call(Action::DescribeKnowledgeUsage, Empty {}).await
+        self.call::<def::DescribeKnowledgeUsage>(&Empty {}).await
     }
 
     pub async fn renew(&self, req: &RenewRequest) -> Result<RenewResult, ClientError> {
-        self.call(Action::RenewResource, req).await
+        self.call::<def::RenewResource>(req).await
     }
 
     pub async fn restore_knowledge(&self) -> Result<RestoreResult, ClientError> {
-        self.call(Action::RestoreKnowledge, Empty {}).await
+        self.call::<def::RestoreKnowledge>(&Empty {}).await
     }
 
     pub async fn postpaid(&self) -> Result<PostpaidView, ClientError> {
-        self.call(Action::DescribePostpaidSetting, Empty {}).await
+        self.call::<def::DescribePostpaidSetting>(&Empty {}).await
     }
 
     pub async fn set_postpaid(&self, enabled: bool) -> Result<PostpaidView, ClientError> {
-        self.call(
-            Action::ModifyPostpaidSetting,
-            ModifyPostpaidRequest { enabled },
-        )
-        .await
+        self.call::<def::ModifyPostpaidSetting>(&ModifyPostpaidRequest { enabled })
+            .await
     }
 
     pub async fn notices(&self, req: &NoticesRequest) -> Result<NoticePage, ClientError> {
-        self.call(Action::DescribeNotices, req).await
+        self.call::<def::DescribeNotices>(req).await
     }
 
     pub async fn mark_read(
         &self,
         req: &MarkNoticesReadRequest,
     ) -> Result<UnreadCount, ClientError> {
-        self.call(Action::MarkNoticesRead, req).await
+        self.call::<def::MarkNoticesRead>(req).await
     }
 
     pub async fn usage_history(
         &self,
         req: &UsageHistoryRequest,
     ) -> Result<UsageHistory, ClientError> {
-        self.call(Action::DescribeUsageHistory, req).await
+        self.call::<def::DescribeUsageHistory>(req).await
     }
 
     pub async fn deductions(&self, req: &DeductionsRequest) -> Result<DeductionPage, ClientError> {
-        self.call(Action::DescribeDeductions, req).await
+        self.call::<def::DescribeDeductions>(req).await
     }
 
     pub async fn bills(&self, req: &BillsRequest) -> Result<BillPage, ClientError> {
-        self.call(Action::DescribeBills, req).await
+        self.call::<def::DescribeBills>(req).await
     }
 
     pub async fn set_budget(&self, req: &ModifyBudgetRequest) -> Result<PostpaidView, ClientError> {
-        self.call(Action::ModifyPostpaidBudget, req).await
+        self.call::<def::ModifyPostpaidBudget>(req).await
     }
 
     pub async fn webhooks(&self) -> Result<WebhooksView, ClientError> {
-        self.call(Action::DescribeWebhooks, Empty {}).await
+        self.call::<def::DescribeWebhooks>(&Empty {}).await
     }
 
     pub async fn create_webhook(&self, url: &str) -> Result<CreatedWebhook, ClientError> {
-        self.call(
-            Action::CreateWebhook,
-            CreateWebhookRequest {
-                url: url.to_string(),
-            },
-        )
+        self.call::<def::CreateWebhook>(&CreateWebhookRequest {
+            url: url.to_string(),
+        })
         .await
     }
 
     pub async fn delete_webhook(&self, endpoint_id: &str) -> Result<(), ClientError> {
-        self.call::<Value>(
-            Action::DeleteWebhook,
-            WebhookRef {
-                endpoint_id: endpoint_id.to_string(),
-            },
-        )
+        self.call::<def::DeleteWebhook>(&WebhookRef {
+            endpoint_id: endpoint_id.to_string(),
+        })
         .await
         .map(|_| ())
     }
 
     pub async fn send_test_webhook(&self, endpoint_id: &str) -> Result<(), ClientError> {
-        self.call::<Value>(
-            Action::SendTestWebhook,
-            WebhookRef {
-                endpoint_id: endpoint_id.to_string(),
-            },
-        )
+        self.call::<def::SendTestWebhook>(&WebhookRef {
+            endpoint_id: endpoint_id.to_string(),
+        })
         .await
         .map(|_| ())
     }
 
     pub async fn sign_out(&self) -> Result<(), ClientError> {
-        let text = self.0.call("SignOut", serde_json::json!({})).await?;
-        parse_envelope::<Value>(&text).map(|_| ())
+        self.call::<def::SignOut>(&Empty {}).await.map(|_| ())
     }
 
     /// End every session of the signed-in user, in every browser.
     pub async fn sign_out_everywhere(&self) -> Result<(), ClientError> {
-        let text = self
-            .0
-            .call("SignOutEverywhere", serde_json::json!({}))
-            .await?;
-        parse_envelope::<Value>(&text).map(|_| ())
+        self.call::<def::SignOutEverywhere>(&Empty {})
+            .await
+            .map(|_| ())
     }
 
     pub async fn sub_accounts(&self) -> Result<Vec<User>, ClientError> {
-        self.call(Action::DescribeSubAccountPermissions, Empty {})
+        self.call::<def::DescribeSubAccountPermissions>(&Empty {})
             .await
+            .map(|s| s.data)
     }
 
     pub async fn set_permission(&self, req: &ModifyPermissionRequest) -> Result<User, ClientError> {
-        self.call(Action::ModifySubAccountPermission, req).await
+        self.call::<def::ModifySubAccountPermission>(req).await
     }
 }

@@ -1,111 +1,287 @@
-//! The console's actions by name, dispatched onto any [`Store`]. The mock
-//! store and the server both answer through here, so an action means the
-//! same thing wherever it runs.
+//! The action registry, wire half: every action of the API declared once —
+//! its name, request and response types, whether it writes, who may call
+//! it, what it can be refused with and what it does. Everything else is
+//! derived from this table: the server's dispatch and its write guards
+//! (origin, rate, tenant lock), the OpenAPI document, the client's typed
+//! calls, and the lists the tests walk. The engine functions that answer
+//! each action are bound in [`crate::handlers`] (the handler half), which
+//! the served client never links.
 
-use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::*;
-use crate::engine;
-use crate::store::Store;
+use crate::deduction::Deduction;
 
-/// Every action a signed-in console user may call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Action {
-    DescribeIdentity,
-    DescribeResources,
-    DescribeAccountSummary,
-    DescribeKnowledgeUsage,
-    RenewResource,
-    RestoreKnowledge,
-    DescribePostpaidSetting,
-    ModifyPostpaidSetting,
-    DescribeSubAccountPermissions,
-    ModifySubAccountPermission,
-    DescribeNotices,
-    MarkNoticesRead,
-    DescribeReminderOutbox,
-    DescribeUsageHistory,
-    DescribeDeductions,
-    DescribeBills,
-    ModifyPostpaidBudget,
-    DescribeWebhooks,
-    CreateWebhook,
-    DeleteWebhook,
-    SendTestWebhook,
+/// Who may call an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (the server's info, signing in and out).
+    Anyone,
+    /// A signed-in user (session cookie, or the trusted proxy's header).
+    User,
+    /// The platform's operator, with its bearer token (metering, top-ups).
+    Operator,
+}
+
+/// One action's types, for typed calls and typed handlers.
+pub trait ActionDef {
+    const ACTION: Action;
+    type Request: Serialize + DeserializeOwned;
+    type Response: Serialize + DeserializeOwned;
+}
+
+/// What any request can be refused with, whatever the action: a malformed
+/// body (400), one too large (413), not JSON (415), a failure of ours
+/// (500), storage briefly away (503).
+pub const ALWAYS: &[ErrorCode] = &[
+    ErrorCode::InvalidParameter,
+    ErrorCode::MissingParameter,
+    ErrorCode::LimitExceeded,
+    ErrorCode::InternalError,
+    ErrorCode::ServiceUnavailable,
+];
+
+macro_rules! registry {
+    (@writes read) => { false };
+    (@writes write) => { true };
+    (
+        engine { $( $(#[doc = $doc:literal])+ $name:ident($req:ty => $resp:ty) $rw:ident $access:ident [$($code:ident),*]; )* }
+        server { $( $(#[doc = $sdoc:literal])+ $sname:ident($sreq:ty => $sresp:ty) $srw:ident $saccess:ident [$($scode:ident),*]; )* }
+    ) => {
+        /// Every action of the API.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum Action { $($name,)* $($sname,)* }
+
+        /// The actions the rules core's engine answers (bound in
+        /// [`crate::handlers`]): the console's and the operator's.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EngineAction { $($name,)* }
+
+        /// The actions the server answers itself (sessions, its own info).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ServerAction { $($sname,)* }
+
+        /// Where an action is answered.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Route {
+            Engine(EngineAction),
+            Server(ServerAction),
+        }
+
+        impl Action {
+            /// Every action, in the registry's order.
+            pub const ALL: &'static [Action] = &[$(Action::$name,)* $(Action::$sname,)*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$name => stringify!($name),)*
+                    $(Action::$sname => stringify!($sname),)*
+                }
+            }
+
+            /// Whether the action may change state: it then runs in a write
+            /// transaction under its tenant's lock, and from a browser it
+            /// needs the console's origin and is rate-limited.
+            pub fn writes(self) -> bool {
+                match self {
+                    $(Action::$name => registry!(@writes $rw),)*
+                    $(Action::$sname => registry!(@writes $srw),)*
+                }
+            }
+
+            pub fn access(self) -> Access {
+                match self {
+                    $(Action::$name => Access::$access,)*
+                    $(Action::$sname => Access::$saccess,)*
+                }
+            }
+
+            /// What the action itself refuses with (its rules), beyond what
+            /// [`Action::refusals`] adds for its access and writes.
+            fn own_refusals(self) -> &'static [ErrorCode] {
+                match self {
+                    $(Action::$name => &[$(ErrorCode::$code),*],)*
+                    $(Action::$sname => &[$(ErrorCode::$scode),*],)*
+                }
+            }
+
+            /// One line on what the action does (the OpenAPI summary).
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Action::$name => concat!($($doc),+).trim_ascii(),)*
+                    $(Action::$sname => concat!($($sdoc),+).trim_ascii(),)*
+                }
+            }
+
+            pub fn route(self) -> Route {
+                match self {
+                    $(Action::$name => Route::Engine(EngineAction::$name),)*
+                    $(Action::$sname => Route::Server(ServerAction::$sname),)*
+                }
+            }
+        }
+
+        impl EngineAction {
+            pub fn action(self) -> Action {
+                match self { $(EngineAction::$name => Action::$name,)* }
+            }
+        }
+
+        impl ServerAction {
+            pub fn action(self) -> Action {
+                match self { $(ServerAction::$sname => Action::$sname,)* }
+            }
+        }
+
+        /// One type per action, carrying its request and response types.
+        pub mod def {
+            use super::*;
+            $(
+                $(#[doc = $doc])+
+                pub struct $name;
+                impl ActionDef for $name {
+                    const ACTION: Action = Action::$name;
+                    type Request = $req;
+                    type Response = $resp;
+                }
+            )*
+            $(
+                $(#[doc = $sdoc])+
+                pub struct $sname;
+                impl ActionDef for $sname {
+                    const ACTION: Action = Action::$sname;
+                    type Request = $sreq;
+                    type Response = $sresp;
+                }
+            )*
+        }
+
+        /// The JSON schemas of every action's request and response.
+        #[cfg(feature = "openapi")]
+        pub mod schemas {
+            use super::*;
+            use utoipa::openapi::ComponentsBuilder;
+            use utoipa::ToSchema;
+
+            /// The component names of an action's request and response.
+            pub fn names(a: Action) -> (String, String) {
+                match a {
+                    $(Action::$name => (<$req as ToSchema>::name().into_owned(), <$resp as ToSchema>::name().into_owned()),)*
+                    $(Action::$sname => (<$sreq as ToSchema>::name().into_owned(), <$sresp as ToSchema>::name().into_owned()),)*
+                }
+            }
+
+            fn with<T: ToSchema>(b: ComponentsBuilder) -> ComponentsBuilder {
+                let mut nested = Vec::new();
+                T::schemas(&mut nested);
+                b.schema_from::<T>().schemas_from_iter(nested)
+            }
+
+            /// Every request and response schema, and every schema they use.
+            pub fn all(mut b: ComponentsBuilder) -> ComponentsBuilder {
+                $( b = with::<$req>(b); b = with::<$resp>(b); )*
+                $( b = with::<$sreq>(b); b = with::<$sresp>(b); )*
+                b
+            }
+        }
+    };
+}
+
+registry! {
+    engine {
+        /// Who is signed in
+        DescribeIdentity(Empty => Identity) read User [];
+        /// List resources of a tab with filters, sort, paging and per-status counts
+        DescribeResources(ListResourcesRequest => ResourcePage) read User [InvalidParameterValue];
+        /// Account balance, overdue state and the page banners' resources
+        DescribeAccountSummary(Empty => Summary) read User [];
+        /// Knowledge base capacity, usage and isolation
+        DescribeKnowledgeUsage(Empty => KnowledgeUsage) read User [];
+        /// Renew a prepaid resource (main account), charging the balance
+        RenewResource(RenewRequest => RenewResult) write User [InvalidParameterValue, ResourceNotFound, FailedOperation, ResourceUnavailable, FailedOperationBalanceInsufficient];
+        /// Restore isolated knowledge that fits the free capacity
+        RestoreKnowledge(Empty => RestoreResult) write User [ResourceNotFound, ResourceInsufficient];
+        /// Postpaid state, who changed it, and its history
+        DescribePostpaidSetting(Empty => PostpaidView) read User [];
+        /// Enable (once per hour, not while overdue) or disable postpaid
+        ModifyPostpaidSetting(ModifyPostpaidRequest => PostpaidView) write User [FailedOperationBalanceInsufficient];
+        /// The tenant's sub-accounts and their permissions (main account)
+        DescribeSubAccountPermissions(Empty => SubAccounts) read User [UnauthorizedOperation];
+        /// Grant or withdraw a sub-account's Postpaid Settings permission (main account)
+        ModifySubAccountPermission(ModifyPermissionRequest => crate::model::User) write User [ResourceNotFound];
+        /// Console notices, unread first then newest, with the unread count
+        DescribeNotices(NoticesRequest => NoticePage) read User [InvalidParameterValue];
+        /// Mark notices read (by id, or all) for the signed-in user
+        MarkNoticesRead(MarkNoticesReadRequest => UnreadCount) write User [InvalidParameterValue, ResourceNotFound];
+        /// Subscription reminders written to the outbox (in-site message, SMS, email)
+        DescribeReminderOutbox(OutboxRequest => OutboxPage) read User [InvalidParameterValue];
+        /// Usage per day (30 days) or hour (48 hours) of a resource kind, as {X, Y} points
+        DescribeUsageHistory(UsageHistoryRequest => UsageHistory) read User [InvalidParameterValue];
+        /// The deduction ledger, the last written first: which package (or postpaid) paid for
+        /// each metering event, with the event's idempotency key; per package or for the
+        /// account, filtered by kind and time
+        DescribeDeductions(DeductionsRequest => DeductionPage) read User [InvalidParameterValue, ResourceNotFound];
+        /// Postpaid charges: one settled line per UTC hour and kind, the newest hour first,
+        /// with the sum of every matching line
+        DescribeBills(BillsRequest => BillPage) read User [InvalidParameterValue];
+        /// Set (or, without AmountCents, remove) the monthly postpaid budget: alert thresholds,
+        /// and optionally turn postpaid off when it is reached (main account or the Postpaid
+        /// Settings grant)
+        ModifyPostpaidBudget(ModifyBudgetRequest => PostpaidView) write User [InvalidParameterValue];
+        /// Alert webhook endpoints and each one's 20 latest deliveries
+        DescribeWebhooks(Empty => WebhooksView) read User [];
+        /// Register an https endpoint for alerts; answers its signing secret, once (main
+        /// account or the grant)
+        CreateWebhook(CreateWebhookRequest => CreatedWebhook) write User [InvalidParameterValue, FailedOperation];
+        /// Remove an endpoint and its pending deliveries (main account or the grant)
+        DeleteWebhook(WebhookRef => Nothing) write User [ResourceNotFound];
+        /// Queue a test event for one endpoint (main account or the grant)
+        SendTestWebhook(WebhookRef => Nothing) write User [ResourceNotFound];
+        /// Metering (operator credential only): deduct usage in the rules' order, idempotent per key
+        ReportUsage(ReportUsageRequest => Deduction) write Operator [InvalidParameterValue, ResourceNotFound, FailedOperation, FailedOperationBalanceInsufficient, ResourceInsufficient];
+        /// Add to a tenant's balance (operator credential only), idempotent per key; a balance
+        /// back at zero or more ends the overdue state
+        TopUp(TopUpRequest => TopUpResult) write Operator [InvalidParameterValue, ResourceNotFound, FailedOperation];
+    }
+    server {
+        /// Server mode and, in demo mode, the users one may sign in as (no sign-in needed)
+        DescribeServerInfo(Empty => ServerInfo) read Anyone [];
+        /// Demo mode: sign in as a seeded user; sets the session cookie
+        SignIn(SignInRequest => Identity) write Anyone [AuthFailureUnauthorizedOperation];
+        /// End the session
+        SignOut(Empty => Nothing) write Anyone [];
+        /// End every session of the signed-in user (every browser and device)
+        SignOutEverywhere(Empty => EndedSessions) write User [];
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
-        Action::DescribeIdentity,
-        Action::DescribeResources,
-        Action::DescribeAccountSummary,
-        Action::DescribeKnowledgeUsage,
-        Action::RenewResource,
-        Action::RestoreKnowledge,
-        Action::DescribePostpaidSetting,
-        Action::ModifyPostpaidSetting,
-        Action::DescribeSubAccountPermissions,
-        Action::ModifySubAccountPermission,
-        Action::DescribeNotices,
-        Action::MarkNoticesRead,
-        Action::DescribeReminderOutbox,
-        Action::DescribeUsageHistory,
-        Action::DescribeDeductions,
-        Action::DescribeBills,
-        Action::ModifyPostpaidBudget,
-        Action::DescribeWebhooks,
-        Action::CreateWebhook,
-        Action::DeleteWebhook,
-        Action::SendTestWebhook,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::DescribeIdentity => "DescribeIdentity",
-            Action::DescribeResources => "DescribeResources",
-            Action::DescribeAccountSummary => "DescribeAccountSummary",
-            Action::DescribeKnowledgeUsage => "DescribeKnowledgeUsage",
-            Action::RenewResource => "RenewResource",
-            Action::RestoreKnowledge => "RestoreKnowledge",
-            Action::DescribePostpaidSetting => "DescribePostpaidSetting",
-            Action::ModifyPostpaidSetting => "ModifyPostpaidSetting",
-            Action::DescribeSubAccountPermissions => "DescribeSubAccountPermissions",
-            Action::ModifySubAccountPermission => "ModifySubAccountPermission",
-            Action::DescribeNotices => "DescribeNotices",
-            Action::MarkNoticesRead => "MarkNoticesRead",
-            Action::DescribeReminderOutbox => "DescribeReminderOutbox",
-            Action::DescribeUsageHistory => "DescribeUsageHistory",
-            Action::DescribeDeductions => "DescribeDeductions",
-            Action::DescribeBills => "DescribeBills",
-            Action::ModifyPostpaidBudget => "ModifyPostpaidBudget",
-            Action::DescribeWebhooks => "DescribeWebhooks",
-            Action::CreateWebhook => "CreateWebhook",
-            Action::DeleteWebhook => "DeleteWebhook",
-            Action::SendTestWebhook => "SendTestWebhook",
-        }
-    }
-
     pub fn from_name(s: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.name() == s)
+        Action::ALL.iter().copied().find(|a| a.name() == s)
     }
 
-    /// Whether the action changes state (and so needs a write transaction).
-    pub fn is_write(self) -> bool {
-        matches!(
-            self,
-            Action::RenewResource
-                | Action::RestoreKnowledge
-                | Action::ModifyPostpaidSetting
-                | Action::ModifySubAccountPermission
-                | Action::MarkNoticesRead
-                | Action::ModifyPostpaidBudget
-                | Action::CreateWebhook
-                | Action::DeleteWebhook
-                | Action::SendTestWebhook
-        )
+    /// Every code the action can be refused with: its own, what its access
+    /// and writes add (not signed in; not from the console's origin, or
+    /// over the write rate), and [`ALWAYS`].
+    pub fn refusals(self) -> Vec<ErrorCode> {
+        let mut v: Vec<ErrorCode> = self.own_refusals().to_vec();
+        if self.access() != Access::Anyone {
+            v.push(ErrorCode::AuthFailureUnauthorizedOperation);
+        }
+        if self.writes() && self.access() != Access::Operator {
+            v.push(ErrorCode::UnauthorizedOperation);
+            v.push(ErrorCode::RequestLimitExceeded);
+        }
+        v.extend_from_slice(ALWAYS);
+        let mut seen = Vec::new();
+        v.retain(|c| {
+            let new = !seen.contains(c);
+            seen.push(*c);
+            new
+        });
+        v
     }
 }
 
@@ -132,6 +308,7 @@ fn integral(v: &mut Value) {
 
 /// An empty request body: `{}` (unknown fields refused).
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
@@ -151,95 +328,8 @@ pub fn parse<T: DeserializeOwned>(mut body: Value) -> Result<T, ApiError> {
 
 /// An answer as JSON text: serialised once, straight from the typed value
 /// (no intermediate `Value` tree).
-fn json<T: Serialize>(v: T) -> Result<String, ApiError> {
+pub fn json<T: Serialize>(v: T) -> Result<String, ApiError> {
     serde_json::to_string(&v).map_err(|e| ApiError::new(ErrorCode::InternalError, e.to_string()))
-}
-
-/// Run `action` for `user_id` at `now` over any store. On error the action
-/// itself has changed nothing (the server also rolls its transaction back
-/// to before the action). Time passing is [`engine::advance`]'s, which
-/// [`run`] calls first.
-pub fn dispatch<S: Store>(
-    s: &mut S,
-    action: Action,
-    user_id: &str,
-    body: Value,
-    now: DateTime<Utc>,
-) -> Result<String, ApiError> {
-    match action {
-        Action::DescribeIdentity => {
-            parse::<Empty>(body)?;
-            json(engine::whoami(s, user_id)?)
-        }
-        Action::DescribeResources => json(engine::list_resources(s, user_id, &parse(body)?, now)?),
-        Action::DescribeAccountSummary => {
-            parse::<Empty>(body)?;
-            json(engine::summary(s, user_id, now)?)
-        }
-        Action::DescribeKnowledgeUsage => {
-            parse::<Empty>(body)?;
-            json(engine::knowledge_usage(s, user_id, now)?)
-        }
-        Action::DescribePostpaidSetting => {
-            parse::<Empty>(body)?;
-            json(engine::describe_postpaid(s, user_id, now)?)
-        }
-        Action::DescribeSubAccountPermissions => {
-            parse::<Empty>(body)?;
-            json(engine::list_sub_accounts(s, user_id)?)
-        }
-        Action::DescribeNotices => json(engine::notices(s, user_id, &parse(body)?)?),
-        Action::DescribeReminderOutbox => json(engine::outbox_page(s, user_id, &parse(body)?)?),
-        Action::DescribeUsageHistory => {
-            json(engine::usage_history(s, user_id, &parse(body)?, now)?)
-        }
-        Action::DescribeDeductions => json(engine::deductions(s, user_id, &parse(body)?)?),
-        Action::RenewResource => json(engine::renew(s, user_id, &parse(body)?, now)?),
-        Action::RestoreKnowledge => {
-            parse::<Empty>(body)?;
-            json(engine::restore_knowledge(s, user_id, now)?)
-        }
-        Action::ModifyPostpaidSetting => {
-            let req: ModifyPostpaidRequest = parse(body)?;
-            json(engine::modify_postpaid(s, user_id, req.enabled, now)?)
-        }
-        Action::ModifySubAccountPermission => {
-            json(engine::modify_permission(s, user_id, &parse(body)?)?)
-        }
-        Action::MarkNoticesRead => json(engine::mark_notices_read(s, user_id, &parse(body)?)?),
-        Action::DescribeBills => json(engine::bills(s, user_id, &parse(body)?)?),
-        Action::ModifyPostpaidBudget => {
-            json(engine::modify_budget(s, user_id, &parse(body)?, now)?)
-        }
-        Action::DescribeWebhooks => {
-            parse::<Empty>(body)?;
-            json(engine::describe_webhooks(s, user_id)?)
-        }
-        Action::CreateWebhook => json(engine::create_webhook(s, user_id, &parse(body)?, now)?),
-        Action::DeleteWebhook => {
-            engine::delete_webhook(s, user_id, &parse(body)?)?;
-            json(Empty {})
-        }
-        Action::SendTestWebhook => {
-            engine::send_test_webhook(s, user_id, &parse(body)?, now)?;
-            json(Empty {})
-        }
-    }
-}
-
-/// The shared path of every console action: the user's tenant caught up
-/// to `now` ([`engine::catch_up`]), then the action. The mock store calls this; the server runs the
-/// same two steps inside one transaction (the action behind a savepoint).
-pub fn run<S: Store>(
-    s: &mut S,
-    action: Action,
-    user_id: &str,
-    body: Value,
-    now: DateTime<Utc>,
-) -> Result<String, ApiError> {
-    let user = engine::user(s, user_id)?;
-    engine::catch_up(s, &user.tenant_id, now)?;
-    dispatch(s, action, user_id, body, now)
 }
 
 /// The success envelope around an answer's JSON text:

@@ -9,6 +9,7 @@ use crate::model::{Account, Resource, ResourceKind, Tab, User};
 use crate::postpaid::{PostpaidState, Refusal};
 use crate::status::Status;
 
+crate::enumerated! {
 /// The platform's error codes in use here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -28,6 +29,10 @@ pub enum ErrorCode {
     #[serde(rename = "FailedOperation.BalanceInsufficient")]
     FailedOperationBalanceInsufficient,
     InternalError,
+    /// The service's storage is briefly unavailable: nothing was changed,
+    /// and the same request may be sent again (503, with Retry-After).
+    ServiceUnavailable,
+}
 }
 
 impl ErrorCode {
@@ -46,6 +51,7 @@ impl ErrorCode {
             ErrorCode::FailedOperation => "FailedOperation",
             ErrorCode::FailedOperationBalanceInsufficient => "FailedOperation.BalanceInsufficient",
             ErrorCode::InternalError => "InternalError",
+            ErrorCode::ServiceUnavailable => "ServiceUnavailable",
         }
     }
 
@@ -65,6 +71,7 @@ impl ErrorCode {
             | ErrorCode::MissingParameter
             | ErrorCode::InvalidParameterValue => 400,
             ErrorCode::InternalError => 500,
+            ErrorCode::ServiceUnavailable => 503,
         }
     }
 }
@@ -847,4 +854,91 @@ pub fn page_bounds(page_number: u32, page_size: u32) -> Result<(usize, usize), A
         (page_number as usize - 1).saturating_mul(page_size as usize),
         page_size as usize,
     ))
+}
+
+/// An answer with nothing in it but the envelope's `RequestId`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Nothing {}
+
+/// The tenant's sub-accounts (`{"Data": [...]}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct SubAccounts {
+    pub data: Vec<User>,
+}
+
+/// How many sessions `SignOutEverywhere` ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct EndedSessions {
+    pub ended_sessions: u64,
+}
+
+/// Demo mode: the seeded user to sign in as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct SignInRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub user_id: String,
+}
+
+/// How the server identifies users, and who this request belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "PascalCase")]
+pub struct ServerInfo {
+    /// "demo" (sign in by picking a seeded user) or "proxy".
+    pub mode: String,
+    /// The users a demo may sign in as.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub demo_users: Vec<User>,
+    /// Who this request's session (or proxy header) belongs to; absent
+    /// when nobody is signed in. The console's first request: it learns
+    /// whether to show the sign-in page without a refused call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+}
+
+crate::enumerated! {
+/// What a live event (`GET /api/events`) says changed in the caller's
+/// tenant; the console refetches the views of that kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum LiveEvent {
+    /// The stream has opened (again, after a reconnect).
+    Ready,
+    /// Usage moved: every figure that moves with it.
+    Usage,
+    /// A notice was written or read.
+    Notice,
+    /// The postpaid setting, budget or charges changed.
+    Postpaid,
+    /// A user's grants changed.
+    Permission,
+    /// The stream fell behind: refetch everything.
+    Resync,
+}
+}
+
+impl LiveEvent {
+    /// The event's name on the stream.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LiveEvent::Ready => "ready",
+            LiveEvent::Usage => "usage",
+            LiveEvent::Notice => "notice",
+            LiveEvent::Postpaid => "postpaid",
+            LiveEvent::Permission => "permission",
+            LiveEvent::Resync => "resync",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<LiveEvent> {
+        LiveEvent::ALL.iter().copied().find(|e| e.as_str() == s)
+    }
 }

@@ -25,6 +25,7 @@ use crate::webhook::{Delivery, Endpoint, Event};
 
 pub type StoreResult<T> = Result<T, ApiError>;
 
+crate::enumerated! {
 /// What a change touched, for live updates (the console refetches the
 /// views of that kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,16 +38,23 @@ pub enum Change {
     /// everywhere): its live streams check whether their caller still may.
     Session,
 }
+}
 
 impl Change {
-    pub const ALL: [Change; 5] = [
-        Change::Usage,
-        Change::Notice,
-        Change::Postpaid,
-        Change::Permission,
-        Change::Session,
-    ];
+    /// What the caller's live stream says of it (a session change only
+    /// makes the stream check whether its caller may still listen).
+    pub fn live(self) -> Option<crate::api::LiveEvent> {
+        use crate::api::LiveEvent;
+        match self {
+            Change::Usage => Some(LiveEvent::Usage),
+            Change::Notice => Some(LiveEvent::Notice),
+            Change::Postpaid => Some(LiveEvent::Postpaid),
+            Change::Permission => Some(LiveEvent::Permission),
+            Change::Session => None,
+        }
+    }
 
+    /// The name in the PostgreSQL notification that carries it.
     pub fn as_str(self) -> &'static str {
         match self {
             Change::Usage => "usage",
@@ -58,7 +66,7 @@ impl Change {
     }
 
     pub fn from_name(s: &str) -> Option<Change> {
-        Change::ALL.into_iter().find(|c| c.as_str() == s)
+        Change::ALL.iter().copied().find(|c| c.as_str() == s)
     }
 }
 

@@ -7,15 +7,15 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use billing_rules::actions::{self, parse, Action};
+use billing_rules::actions::{self, def, parse, Access, Action, ActionDef, Route, ServerAction};
 use billing_rules::api::{
-    ApiError, CreateWebhookRequest, ErrorCode, Identity, ReportUsageRequest, TopUpRequest,
+    ApiError, CreateWebhookRequest, EndedSessions, ErrorCode, Nothing, ServerInfo,
 };
 use billing_rules::engine;
+use billing_rules::handlers::{self, Handler};
 use billing_rules::model::User;
 use billing_rules::store::Store;
-use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 pub use crate::failure::MAX_BODY;
@@ -28,42 +28,11 @@ pub const COOKIE: &str = "billing_session";
 /// The header a trusted proxy presents its shared secret in.
 pub const PROXY_SECRET_HEADER: &str = "x-billing-proxy-secret";
 
-/// Actions outside the console's own set.
-pub const SERVER_ACTIONS: [&str; 6] = [
-    "DescribeServerInfo",
-    "SignIn",
-    "SignOut",
-    "SignOutEverywhere",
-    "ReportUsage",
-    "TopUp",
-];
-
 /// The address a request came from, when the server knows it.
 pub type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
 
 fn peer_ip(peer: &Peer) -> Option<std::net::IpAddr> {
     peer.as_ref().map(|Extension(ConnectInfo(a))| a.ip())
-}
-
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct SignInRequest {
-    pub user_id: String,
-}
-
-#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "PascalCase")]
-pub struct ServerInfo {
-    /// "demo" (sign in by picking a seeded user) or "proxy".
-    pub mode: String,
-    /// The users a demo may sign in as.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub demo_users: Vec<User>,
-    /// Who this request's session (or proxy header) belongs to; absent
-    /// when nobody is signed in. The console's first request: it learns
-    /// whether to show the sign-in page without a refused call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<Identity>,
 }
 
 /// An error answered outside the action handler (the event stream).
@@ -305,11 +274,17 @@ pub async fn handle(
     headers: HeaderMap,
     JsonObject(body): JsonObject,
 ) -> Result<Response, Failure> {
-    let writes = match action.as_str() {
-        "ReportUsage" | "TopUp" | "SignIn" | "SignOut" | "SignOutEverywhere" => true,
-        name => Action::from_name(name).is_some_and(Action::is_write),
+    let action = Action::from_name(&action).ok_or_else(|| {
+        Failure::from(bad(
+            ErrorCode::InvalidParameter,
+            format!("Unknown action “{action}”."),
+        ))
+    })?;
+    let slots = if action.writes() {
+        &st.writers
+    } else {
+        &st.readers
     };
-    let slots = if writes { &st.writers } else { &st.readers };
     let _permit = slots
         .acquire()
         .await
@@ -317,7 +292,7 @@ pub async fn handle(
     let st2 = st.clone();
     let span = tracing::Span::current();
     let (v, cookie) = tokio::task::spawn_blocking(move || {
-        span.in_scope(|| run(&st2, &action, &headers, &peer, body))
+        span.in_scope(|| run(&st2, action, &headers, &peer, body))
     })
     .await
     .map_err(|_| {
@@ -335,61 +310,146 @@ pub async fn handle(
 
 type Answer = (String, Option<HeaderValue>);
 
-/// A request for an operator action (metering, top-ups) that names its
-/// tenant.
-trait ForTenant: serde::de::DeserializeOwned {
-    fn tenant(&self) -> &str;
+/// `A`'s request, from a body.
+fn request<A: ActionDef>(body: Value) -> Result<A::Request, ApiError> {
+    parse::<A::Request>(body)
 }
 
-impl ForTenant for ReportUsageRequest {
-    fn tenant(&self) -> &str {
-        &self.tenant_id
+/// `A`'s response, as JSON text.
+fn response<A: ActionDef>(v: A::Response) -> Result<String, ApiError> {
+    actions::json(v)
+}
+
+/// A signed-in user's engine action, or the internal error of a registry
+/// that routes an operator's action here.
+fn user_fn<'a>(
+    a: billing_rules::actions::EngineAction,
+) -> Result<handlers::UserFn<SqlStore<'a>>, ApiError> {
+    match handlers::handler(a) {
+        Handler::User(f) => Ok(f),
+        Handler::Operator { .. } => Err(bad(
+            ErrorCode::InternalError,
+            format!("{:?} is an operator's action.", a),
+        )),
     }
 }
 
-impl ForTenant for TopUpRequest {
-    fn tenant(&self) -> &str {
-        &self.tenant_id
-    }
-}
+/// What an engine action answered, and what it committed (for the live
+/// streams); the outer error is storage's or the caller's identity's.
+pub type Performed = Result<(Result<String, ApiError>, crate::store::Changes), ApiError>;
 
-/// An operator action: the operator's credential, then `f` as a change to
-/// the tenant the request names.
-fn operator_write<R: ForTenant, T: Serialize>(
-    st: &Shared,
-    headers: &HeaderMap,
-    action: &str,
+/// The server's dispatch of a signed-in user's engine action (the
+/// registry's handler half, bound here to the database): a read runs in
+/// one snapshot (who the caller is, whether anything is due, the answer); a
+/// write finds the caller, passes `guard` (the HTTP layer's origin and rate
+/// checks), then runs under its tenant's lock after the tenant is caught
+/// up with time. `who` finds the caller inside the transaction.
+pub fn perform(
+    db: &crate::store::Db,
+    a: billing_rules::actions::EngineAction,
+    who: &dyn Fn(&mut SqlStore) -> Result<User, ApiError>,
+    guard: impl FnOnce(&User) -> Result<(), ApiError>,
     body: Value,
-    now: chrono::DateTime<Utc>,
-    f: impl FnOnce(&mut SqlStore, R) -> Result<T, ApiError>,
-) -> Result<Answer, ApiError> {
-    if !operator_ok(st, headers) {
-        return Err(bad(
-            ErrorCode::AuthFailureUnauthorizedOperation,
-            format!("{action} needs the operator credential."),
-        ));
+    now: DateTime<Utc>,
+) -> Performed {
+    if a.action().writes() {
+        let user = db.read(|s| who(s))?;
+        guard(&user)?;
+        db.act(&user.tenant_id, now, |s| {
+            user_fn(a)?(s, &user.id, body, now)
+        })
+    } else {
+        let (v, changes) = db.look_as(now, who, |s, user| user_fn(a)?(s, &user.id, body, now))?;
+        Ok((Ok(v), changes))
     }
-    let req: R = parse(body)?;
-    let tenant = req.tenant().to_string();
-    crate::trace::record_tenant(&tenant);
-    Ok((to_json(write(st, &tenant, now, |s| f(s, req))?)?, None))
 }
 
-fn to_json<T: Serialize>(v: T) -> Result<String, ApiError> {
-    serde_json::to_string(&v).map_err(|e| bad(ErrorCode::InternalError, e.to_string()))
+/// The server's dispatch of an operator's engine action: under the lock
+/// of the tenant its request names, after that tenant is caught up.
+pub fn perform_operator(
+    db: &crate::store::Db,
+    a: billing_rules::actions::EngineAction,
+    body: Value,
+    now: DateTime<Utc>,
+) -> Performed {
+    let (tenant, _) = match handlers::handler::<SqlStore<'static>>(a) {
+        Handler::Operator { tenant, run } => (tenant, run),
+        Handler::User(_) => {
+            return Err(bad(
+                ErrorCode::InternalError,
+                format!("{a:?} is a signed-in user's action."),
+            ))
+        }
+    };
+    let tenant = tenant(&body)?;
+    crate::trace::record_tenant(&tenant);
+    db.act(&tenant, now, |s| match handlers::handler(a) {
+        Handler::Operator { run, .. } => run(s, body, now),
+        Handler::User(_) => unreachable!("checked above"),
+    })
+}
+
+/// Answer what [`perform`] did: its changes go to the live streams.
+fn published(st: &Shared, done: Performed) -> Result<String, ApiError> {
+    let (out, changes) = done?;
+    crate::publish(st, &changes);
+    out
 }
 
 fn run(
     st: &Shared,
-    action: &str,
+    action: Action,
     headers: &HeaderMap,
     peer: &Peer,
     body: Value,
 ) -> Result<Answer, ApiError> {
     let now = st.now();
-    match action {
-        "DescribeServerInfo" => {
-            parse::<actions::Empty>(body)?;
+    let e = match action.route() {
+        Route::Server(a) => return server_action(st, a, headers, peer, body, now),
+        Route::Engine(e) => e,
+    };
+    if action.access() == Access::Operator {
+        if !operator_ok(st, headers) {
+            return Err(bad(
+                ErrorCode::AuthFailureUnauthorizedOperation,
+                format!("{} needs the operator credential.", action.name()),
+            ));
+        }
+        return Ok((published(st, perform_operator(&st.db, e, body, now))?, None));
+    }
+    let who = caller(st, headers, peer)?;
+    let find = |s: &mut SqlStore| resolve(s, &who);
+    // A state change comes from the console's own origin, within the
+    // session's rate.
+    let guard = |user: &User| -> Result<(), ApiError> {
+        check_origin(st, headers)?;
+        within_rate(st, who.key())?;
+        if action == Action::CreateWebhook {
+            st.db
+                .read(|s| engine::webhook_manager(s, &user.id).map(|_| ()))?;
+            // Where the name points now (outside the transaction; each
+            // delivery checks again).
+            let req: CreateWebhookRequest = parse(body.clone())?;
+            crate::webhooks::resolve_allowed(&req.url, st.config.webhooks.allow_private)?;
+        }
+        Ok(())
+    };
+    let done = perform(&st.db, e, &find, guard, body.clone(), now);
+    Ok((published(st, done)?, None))
+}
+
+/// The actions the server answers itself: its info, and sessions.
+fn server_action(
+    st: &Shared,
+    a: ServerAction,
+    headers: &HeaderMap,
+    peer: &Peer,
+    body: Value,
+    now: DateTime<Utc>,
+) -> Result<Answer, ApiError> {
+    match a {
+        ServerAction::DescribeServerInfo => {
+            request::<def::DescribeServerInfo>(body)?;
             let (mode, demo_users) = match &st.config.auth {
                 AuthMode::Demo => ("demo", st.db.read(|s| s.all_users())?),
                 AuthMode::Proxy(_) => ("proxy", Vec::new()),
@@ -403,16 +463,14 @@ fn run(
                     })
                     .ok()
             });
-            Ok((
-                to_json(ServerInfo {
-                    mode: mode.into(),
-                    demo_users,
-                    identity,
-                })?,
-                None,
-            ))
+            let info = ServerInfo {
+                mode: mode.into(),
+                demo_users,
+                identity,
+            };
+            Ok((response::<def::DescribeServerInfo>(info)?, None))
         }
-        "SignIn" => {
+        ServerAction::SignIn => {
             check_origin(st, headers)?;
             if st.config.auth != AuthMode::Demo {
                 return Err(bad(
@@ -420,7 +478,7 @@ fn run(
                     "Sign-in is handled by the organisation's proxy.",
                 ));
             }
-            let req: SignInRequest = parse(body)?;
+            let req = request::<def::SignIn>(body)?;
             within_rate(
                 st,
                 format!(
@@ -452,21 +510,24 @@ fn run(
                 Ok(identity)
             })?;
             Ok((
-                to_json(identity)?,
+                response::<def::SignIn>(identity)?,
                 Some(session_cookie(st, &sid, st.config.session_ttl_secs)),
             ))
         }
-        "SignOut" => {
+        ServerAction::SignOut => {
             check_origin(st, headers)?;
-            parse::<actions::Empty>(body)?;
+            request::<def::SignOut>(body)?;
             if let Some(sid) = cookie_value(headers, COOKIE) {
                 write_sessions(st, |s| s.delete_session(&session_hash(&sid)))?;
             }
-            Ok(("{}".to_string(), Some(session_cookie(st, "", 0))))
+            Ok((
+                response::<def::SignOut>(Nothing {})?,
+                Some(session_cookie(st, "", 0)),
+            ))
         }
-        "SignOutEverywhere" => {
+        ServerAction::SignOutEverywhere => {
             check_origin(st, headers)?;
-            parse::<actions::Empty>(body)?;
+            request::<def::SignOutEverywhere>(body)?;
             let who = caller(st, headers, peer)?;
             if !matches!(who, Caller::Session(_)) {
                 return Err(bad(
@@ -480,50 +541,11 @@ fn run(
                 s.delete_user_sessions(&user)
             })?;
             Ok((
-                to_json(serde_json::json!({ "EndedSessions": ended }))?,
+                response::<def::SignOutEverywhere>(EndedSessions {
+                    ended_sessions: ended,
+                })?,
                 Some(session_cookie(st, "", 0)),
             ))
-        }
-        "ReportUsage" => operator_write(
-            st,
-            headers,
-            action,
-            body,
-            now,
-            |s, req: ReportUsageRequest| engine::report_usage(s, &req, now),
-        ),
-        "TopUp" => operator_write(st, headers, action, body, now, |s, req: TopUpRequest| {
-            engine::top_up(s, &req, now)
-        }),
-        name => {
-            let action = Action::from_name(name).ok_or_else(|| {
-                bad(
-                    ErrorCode::InvalidParameter,
-                    format!("Unknown action “{name}”."),
-                )
-            })?;
-            let who = caller(st, headers, peer)?;
-            let answer = if action.is_write() {
-                let user = st.db.read(|s| resolve(s, &who))?;
-                check_origin(st, headers)?;
-                within_rate(st, who.key())?;
-                if action == Action::CreateWebhook {
-                    st.db
-                        .read(|s| engine::webhook_manager(s, &user.id).map(|_| ()))?;
-                    // Where the name points now (outside the transaction;
-                    // each delivery checks again).
-                    let req: CreateWebhookRequest = parse(body.clone())?;
-                    crate::webhooks::resolve_allowed(&req.url, st.config.webhooks.allow_private)?;
-                }
-                write(st, &user.tenant_id, now, |s| {
-                    actions::dispatch(s, action, &user.id, body, now)
-                })?
-            } else {
-                read_as(st, &who, now, |s, user| {
-                    actions::dispatch(s, action, &user.id, body, now)
-                })?
-            };
-            Ok((answer, None))
         }
     }
 }

@@ -13,7 +13,8 @@ use futures_util::stream::{self, Stream, StreamExt};
 use postgres::fallible_iterator::FallibleIterator;
 use tokio::sync::broadcast;
 
-use billing_rules::api::{ApiError, ErrorCode};
+use billing_rules::api::{ApiError, ErrorCode, LiveEvent};
+use billing_rules::store::Change;
 
 use crate::api::{caller, resolve_until, Caller, Peer};
 use crate::Shared;
@@ -21,8 +22,16 @@ use crate::Shared;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub tenant_id: String,
-    /// "usage", "notice", "postpaid" or "permission".
-    pub kind: &'static str,
+    pub kind: Signal,
+}
+
+/// What reaches this process's streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// A commit changed this for the event's tenant.
+    Changed(Change),
+    /// A notification may have been missed: every stream refetches.
+    Resync,
 }
 
 /// The open streams of one caller, oldest first: each one's number, and
@@ -101,7 +110,8 @@ struct Listening {
     slot: StreamSlot,
 }
 
-fn sse(kind: &str) -> SseEvent {
+fn sse(kind: LiveEvent) -> SseEvent {
+    let kind = kind.as_str();
     SseEvent::default()
         .event(kind)
         .data(format!(r#"{{"Kind":"{kind}"}}"#))
@@ -112,7 +122,7 @@ fn sse(kind: &str) -> SseEvent {
 /// sessions reach every replica as `session` changes; each stream of that
 /// tenant then asks the database whether its own caller still may.
 fn tenant_stream(l: Listening) -> impl Stream<Item = Result<SseEvent, Infallible>> {
-    let hello = stream::once(async { Ok(sse("ready")) });
+    let hello = stream::once(async { Ok(sse(LiveEvent::Ready)) });
     let changes = stream::unfold(l, |mut l| async move {
         loop {
             let expiry = async {
@@ -126,12 +136,15 @@ fn tenant_stream(l: Listening) -> impl Stream<Item = Result<SseEvent, Infallible
             };
             let (recheck, forward) = tokio::select! {
                 ev = l.rx.recv() => match ev {
+                    Ok(Event { kind: Signal::Resync, .. }) => (true, Some(LiveEvent::Resync)),
                     Ok(ev) if ev.tenant_id != l.tenant => continue,
-                    Ok(ev) if ev.kind == "session" => (true, None),
-                    Ok(ev) if ev.kind == "permission" => (true, Some(ev.kind)),
-                    Ok(ev) => (false, Some(ev.kind)),
+                    // Sessions ended, or grants changed: may this caller
+                    // still listen?
+                    Ok(Event { kind: Signal::Changed(c), .. }) => {
+                        (matches!(c, Change::Session | Change::Permission), c.live())
+                    }
                     // Fell behind: check, and tell the console to refetch.
-                    Err(broadcast::error::RecvError::Lagged(_)) => (true, Some("resync")),
+                    Err(broadcast::error::RecvError::Lagged(_)) => (true, Some(LiveEvent::Resync)),
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
                 _ = expiry => (true, None),
@@ -210,7 +223,7 @@ fn follow(url: &str, tx: &broadcast::Sender<Event>, first: bool) -> Result<(), p
     if !first {
         let _ = tx.send(Event {
             tenant_id: String::new(),
-            kind: "resync",
+            kind: Signal::Resync,
         });
     }
     let mut notes = client.notifications();
@@ -223,7 +236,7 @@ fn follow(url: &str, tx: &broadcast::Sender<Event>, first: bool) -> Result<(), p
             if let Some(c) = billing_rules::store::Change::from_name(kind) {
                 let _ = tx.send(Event {
                     tenant_id: tenant.to_string(),
-                    kind: c.as_str(),
+                    kind: Signal::Changed(c),
                 });
             }
         }

@@ -38,10 +38,15 @@ impl From<ApiError> for Failure {
     fn from(error: ApiError) -> Failure {
         let status =
             StatusCode::from_u16(error.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut headers = Vec::new();
+        if error.code == ErrorCode::ServiceUnavailable {
+            // Storage is away for a moment: say when to try again.
+            headers.push((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
         Failure {
             error,
             status,
-            headers: Vec::new(),
+            headers,
         }
     }
 }

@@ -212,7 +212,7 @@ pub fn open_state(config: Config) -> Result<(Shared, Opened), DbError> {
     if let Database::Postgres(url) = &state.config.database {
         events::listen_postgres(url.clone(), state.events.clone());
     }
-    sweep(&state).map_err(|e| DbError(e.message))?;
+    sweep(&state).map_err(|e| DbError::new(e.message))?;
     Ok((
         state,
         if seeded {
@@ -230,7 +230,7 @@ pub fn publish(state: &AppState, changes: &Changes) {
         for (tenant, what) in changes {
             let _ = state.events.send(events::Event {
                 tenant_id: tenant.clone(),
-                kind: what.as_str(),
+                kind: events::Signal::Changed(*what),
             });
         }
     }
@@ -258,7 +258,7 @@ pub fn sweep(state: &AppState) -> Result<usize, ApiError> {
     // Delivery history is kept for the retention period, then forgotten.
     let (_, changes) = state.db.write(None, |s| {
         store::postpaid_sql::purge_deliveries(s.conn(), now - state.config.webhooks.retention)
-            .map_err(store::internal)
+            .map_err(store::storage)
     })?;
     publish(state, &changes);
     state
@@ -280,7 +280,7 @@ pub fn settle(state: &AppState, now: chrono::DateTime<Utc>) -> Result<usize, Api
     let mut seen = std::collections::BTreeSet::new();
     loop {
         let tenants = state.db.read(|s| {
-            store::postpaid_sql::unsettled_tenants(s.conn(), before, 500).map_err(store::internal)
+            store::postpaid_sql::unsettled_tenants(s.conn(), before, 500).map_err(store::storage)
         })?;
         // A tenant that stays open after its settlement (it cannot, unless
         // its account is gone) is not tried again in this round.

@@ -1,10 +1,8 @@
 //! The OpenAPI 3 document of every action and schema, generated from the
 //! wire types' derived schemas (utoipa).
 
-use billing_rules::actions::Action;
+use billing_rules::actions::{Access, Action};
 use billing_rules::api::*;
-use billing_rules::deduction::Deduction;
-use billing_rules::model::User;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
@@ -13,8 +11,6 @@ use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref,
     RefOr, ResponseBuilder,
 };
-
-use crate::api::{ServerInfo, SignInRequest};
 
 fn obj() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::Object)
@@ -40,235 +36,10 @@ fn r(name: &str) -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name(name))
 }
 
-fn data_list(name: &str) -> RefOr<Schema> {
-    RefOr::T(
-        obj()
-            .property("Data", ArrayBuilder::new().items(r(name)))
-            .required("Data")
-            .into(),
-    )
-}
-
-/// (action, summary, request schema, response schema)
-fn actions() -> Vec<(&'static str, &'static str, RefOr<Schema>, RefOr<Schema>)> {
-    let empty = || r("Empty");
-    let mut v = Vec::new();
-    for a in Action::ALL {
-        let (summary, req, resp) = match a {
-            Action::DescribeIdentity => ("Who is signed in", empty(), r("Identity")),
-            Action::DescribeResources => (
-                "List resources of a tab with filters, sort, paging and per-status counts",
-                r("ListResourcesRequest"),
-                r("ResourcePage"),
-            ),
-            Action::DescribeAccountSummary => (
-                "Account balance, overdue state and the page banners' resources",
-                empty(),
-                r("Summary"),
-            ),
-            Action::DescribeKnowledgeUsage => (
-                "Knowledge base capacity, usage and isolation",
-                empty(),
-                r("KnowledgeUsage"),
-            ),
-            Action::RenewResource => (
-                "Renew a prepaid resource (main account), charging the balance",
-                r("RenewRequest"),
-                r("RenewResult"),
-            ),
-            Action::RestoreKnowledge => (
-                "Restore isolated knowledge that fits the free capacity",
-                empty(),
-                r("RestoreResult"),
-            ),
-            Action::DescribePostpaidSetting => (
-                "Postpaid state, who changed it, and its history",
-                empty(),
-                r("PostpaidView"),
-            ),
-            Action::ModifyPostpaidSetting => (
-                "Enable (once per hour, not while overdue) or disable postpaid",
-                r("ModifyPostpaidRequest"),
-                r("PostpaidView"),
-            ),
-            Action::DescribeSubAccountPermissions => (
-                "The tenant's sub-accounts and their permissions (main account)",
-                empty(),
-                data_list("User"),
-            ),
-            Action::ModifySubAccountPermission => (
-                "Grant or withdraw a sub-account's Postpaid Settings permission (main account)",
-                r("ModifyPermissionRequest"),
-                r("User"),
-            ),
-            Action::DescribeNotices => (
-                "Console notices, unread first then newest, with the unread count",
-                r("NoticesRequest"),
-                r("NoticePage"),
-            ),
-            Action::MarkNoticesRead => (
-                "Mark notices read (by id, or all) for the signed-in user",
-                r("MarkNoticesReadRequest"),
-                r("UnreadCount"),
-            ),
-            Action::DescribeReminderOutbox => (
-                "Subscription reminders written to the outbox (in-site message, SMS, email)",
-                r("OutboxRequest"),
-                r("OutboxPage"),
-            ),
-            Action::DescribeUsageHistory => (
-                "Usage per day (30 days) or hour (48 hours) of a resource kind, as {X, Y} points",
-                r("UsageHistoryRequest"),
-                r("UsageHistory"),
-            ),
-            Action::DescribeDeductions => (
-                "The deduction ledger, the last written first: which package (or postpaid) paid for each metering event, with the event's idempotency key; per package or for the account, filtered by kind and time",
-                r("DeductionsRequest"),
-                r("DeductionPage"),
-            ),
-            Action::DescribeBills => (
-                "Postpaid charges: one settled line per UTC hour and kind, the newest hour first, with the sum of every matching line",
-                r("BillsRequest"),
-                r("BillPage"),
-            ),
-            Action::ModifyPostpaidBudget => (
-                "Set (or, without AmountCents, remove) the monthly postpaid budget: alert thresholds, and optionally turn postpaid off when it is reached (main account or the Postpaid Settings grant)",
-                r("ModifyBudgetRequest"),
-                r("PostpaidView"),
-            ),
-            Action::DescribeWebhooks => (
-                "Alert webhook endpoints and each one's 20 latest deliveries",
-                empty(),
-                r("WebhooksView"),
-            ),
-            Action::CreateWebhook => (
-                "Register an https endpoint for alerts; answers its signing secret, once (main account or the grant)",
-                r("CreateWebhookRequest"),
-                r("CreatedWebhook"),
-            ),
-            Action::DeleteWebhook => (
-                "Remove an endpoint and its pending deliveries (main account or the grant)",
-                r("WebhookRef"),
-                r("Nothing"),
-            ),
-            Action::SendTestWebhook => (
-                "Queue a test event for one endpoint (main account or the grant)",
-                r("WebhookRef"),
-                r("Nothing"),
-            ),
-        };
-        v.push((a.name(), summary, req, resp));
-    }
-    v.push((
-        "DescribeServerInfo",
-        "Server mode and, in demo mode, the users one may sign in as (no sign-in needed)",
-        empty(),
-        r("ServerInfo"),
-    ));
-    v.push((
-        "SignIn",
-        "Demo mode: sign in as a seeded user; sets the session cookie",
-        r("SignInRequest"),
-        r("Identity"),
-    ));
-    v.push(("SignOut", "End the session", empty(), r("Nothing")));
-    v.push((
-        "SignOutEverywhere",
-        "End every session of the signed-in user (every browser and device)",
-        empty(),
-        r("EndedSessions"),
-    ));
-    v.push((
-        "ReportUsage",
-        "Metering (operator credential only): deduct usage in the rules' order, idempotent per key",
-        r("ReportUsageRequest"),
-        r("Deduction"),
-    ));
-    v.push((
-        "TopUp",
-        "Add to a tenant's balance (operator credential only), idempotent per key; a balance back at zero or more ends the overdue state",
-        r("TopUpRequest"),
-        r("TopUpResult"),
-    ));
-    v
-}
-
-/// What a request can be refused with, whatever the action: a malformed
-/// body (400), one too large (413), not JSON (415), too slow (408), a
-/// failure of ours (500).
-const ALWAYS: &[ErrorCode] = &[
-    ErrorCode::InvalidParameter,
-    ErrorCode::MissingParameter,
-    ErrorCode::LimitExceeded,
-    ErrorCode::InternalError,
-];
-
-/// The error codes each action can answer with, beyond [`ALWAYS`].
-fn refusals(action: &str) -> Vec<ErrorCode> {
-    use ErrorCode::*;
-    let signed_in = [AuthFailureUnauthorizedOperation];
-    // A state change: the console's own origin, and the session's rate.
-    let change = [
-        AuthFailureUnauthorizedOperation,
-        UnauthorizedOperation,
-        RequestLimitExceeded,
-    ];
-    let mut v: Vec<ErrorCode> = match action {
-        "DescribeServerInfo" => vec![],
-        "SignIn" => vec![
-            UnauthorizedOperation,
-            AuthFailureUnauthorizedOperation,
-            RequestLimitExceeded,
-        ],
-        "SignOut" => vec![UnauthorizedOperation],
-        "SignOutEverywhere" => change.to_vec(),
-        "ReportUsage" => vec![
-            AuthFailureUnauthorizedOperation,
-            InvalidParameterValue,
-            ResourceNotFound,
-            FailedOperation,
-            FailedOperationBalanceInsufficient,
-            ResourceInsufficient,
-        ],
-        "DescribeResources"
-        | "DescribeNotices"
-        | "DescribeReminderOutbox"
-        | "DescribeUsageHistory" => [&signed_in[..], &[InvalidParameterValue]].concat(),
-        "DescribeDeductions" => {
-            [&signed_in[..], &[InvalidParameterValue, ResourceNotFound]].concat()
-        }
-        "TopUp" => vec![
-            AuthFailureUnauthorizedOperation,
-            InvalidParameterValue,
-            ResourceNotFound,
-            FailedOperation,
-        ],
-        "DescribeBills" => [&signed_in[..], &[InvalidParameterValue]].concat(),
-        "ModifyPostpaidBudget" => [&change[..], &[InvalidParameterValue]].concat(),
-        "CreateWebhook" => [&change[..], &[InvalidParameterValue, FailedOperation]].concat(),
-        "DeleteWebhook" | "SendTestWebhook" => [&change[..], &[ResourceNotFound]].concat(),
-        "DescribeSubAccountPermissions" => {
-            vec![AuthFailureUnauthorizedOperation, UnauthorizedOperation]
-        }
-        "RenewResource" => [
-            &change[..],
-            &[
-                InvalidParameterValue,
-                ResourceNotFound,
-                FailedOperation,
-                ResourceUnavailable,
-                FailedOperationBalanceInsufficient,
-            ],
-        ]
-        .concat(),
-        "RestoreKnowledge" => [&change[..], &[ResourceNotFound, ResourceInsufficient]].concat(),
-        "ModifyPostpaidSetting" => [&change[..], &[FailedOperationBalanceInsufficient]].concat(),
-        "ModifySubAccountPermission" => [&change[..], &[ResourceNotFound]].concat(),
-        "MarkNoticesRead" => [&change[..], &[InvalidParameterValue, ResourceNotFound]].concat(),
-        _ => signed_in.to_vec(),
-    };
-    v.extend_from_slice(ALWAYS);
-    v
+/// The request and response schemas of an action, by the registry's types.
+fn schemas(a: Action) -> (RefOr<Schema>, RefOr<Schema>) {
+    let (req, resp) = billing_rules::actions::schemas::names(a);
+    (r(&req), r(&resp))
 }
 
 /// The responses for these error codes, one per HTTP status, each naming
@@ -301,6 +72,7 @@ fn error_responses(mut op: OperationBuilder, codes: &[ErrorCode]) -> OperationBu
             429 => {
                 "Too many requests, or postpaid was enabled less than an hour ago (NextAllowedAt)"
             }
+            503 => "The service's storage is briefly unavailable; nothing was changed: retry after Retry-After seconds",
             _ => "The service failed; nothing was changed",
         };
         if names.is_empty() {
@@ -328,21 +100,20 @@ fn security(name: &str) -> utoipa::openapi::security::SecurityRequirement {
     utoipa::openapi::security::SecurityRequirement::new::<&str, [&str; 0], &str>(name, [])
 }
 
-/// Add `T` and every schema it refers to.
-fn with<T: utoipa::ToSchema>(b: ComponentsBuilder) -> ComponentsBuilder {
-    let mut nested = Vec::new();
-    T::schemas(&mut nested);
-    b.schema_from::<T>().schemas_from_iter(nested)
-}
-
 /// `GET /api/events`: the live stream.
 fn events_path() -> PathItem {
     let op = OperationBuilder::new()
         .operation_id(Some("StreamEvents"))
         .summary(Some("Live changes of the caller's tenant, as server-sent events"))
-        .description(Some(
-            "A text/event-stream. It opens with `event: ready`. Then each event names what changed in the caller's tenant: `usage`, `notice`, `postpaid`, `permission`, or `resync` (the stream fell behind: refetch everything). The data of each is `{\"Kind\": <the event's name>}`; the console refetches the views of that kind. The stream ends when the session is signed out, replaced or expires, or the user is gone. At most 4 streams per session.",
-        ))
+        .description(Some(format!(
+            "A text/event-stream. It opens with `event: ready`. Then each event names what changed in the caller's tenant: {}, or `resync` (the stream fell behind: refetch everything). The data of each is `{{\"Kind\": <the event's name>}}`; the console refetches the views of that kind. The stream ends when the session is signed out, replaced or expires, or the user is gone. At most 4 streams per session.",
+            LiveEvent::ALL
+                .iter()
+                .filter(|e| !matches!(e, LiveEvent::Ready | LiveEvent::Resync))
+                .map(|e| format!("`{}`", e.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )        ))
         .tag("Billing")
         .security(security("session"))
         .response(
@@ -360,30 +131,17 @@ fn events_path() -> PathItem {
             ErrorCode::AuthFailureUnauthorizedOperation,
             ErrorCode::RequestLimitExceeded,
             ErrorCode::InternalError,
+            ErrorCode::ServiceUnavailable,
         ],
     );
     PathItem::new(HttpMethod::Get, op)
 }
 
 pub fn document() -> OpenApi {
-    let codes: Vec<serde_json::Value> = [
-        ErrorCode::AuthFailureUnauthorizedOperation,
-        ErrorCode::UnauthorizedOperation,
-        ErrorCode::RequestLimitExceeded,
-        ErrorCode::LimitExceeded,
-        ErrorCode::ResourceNotFound,
-        ErrorCode::ResourceInsufficient,
-        ErrorCode::ResourceUnavailable,
-        ErrorCode::InvalidParameter,
-        ErrorCode::MissingParameter,
-        ErrorCode::InvalidParameterValue,
-        ErrorCode::FailedOperation,
-        ErrorCode::FailedOperationBalanceInsufficient,
-        ErrorCode::InternalError,
-    ]
-    .iter()
-    .map(|c| serde_json::Value::from(c.as_str()))
-    .collect();
+    let codes: Vec<serde_json::Value> = ErrorCode::ALL
+        .iter()
+        .map(|c| serde_json::Value::from(c.as_str()))
+        .collect();
     let error = obj()
         .property(
             "Response",
@@ -400,11 +158,14 @@ pub fn document() -> OpenApi {
                         .property("Message", ObjectBuilder::new().schema_type(Type::String))
                         .property(
                             "NextAllowedAt",
-                            ObjectBuilder::new().schema_type(Type::String).format(Some(
-                                utoipa::openapi::SchemaFormat::KnownFormat(
+                            ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                                    Type::String,
+                                    Type::Null,
+                                ]))
+                                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
                                     utoipa::openapi::KnownFormat::DateTime,
-                                ),
-                            )),
+                                ))),
                         )
                         .required("Code")
                         .required("Message"),
@@ -415,10 +176,12 @@ pub fn document() -> OpenApi {
         )
         .required("Response");
     let mut paths = PathsBuilder::new();
-    for (name, summary, req, resp) in actions() {
+    for &a in Action::ALL {
+        let name = a.name();
+        let (req, resp) = schemas(a);
         let mut op = OperationBuilder::new()
             .operation_id(Some(name))
-            .summary(Some(summary))
+            .summary(Some(a.summary()))
             .tag("Billing")
             .request_body(Some(
                 RequestBodyBuilder::new()
@@ -436,16 +199,15 @@ pub fn document() -> OpenApi {
                     ContentBuilder::new().schema(Some(envelope(resp))).build(),
                 ),
             );
-        op = error_responses(op, &refusals(name));
-        op = match name {
-            "ReportUsage" | "TopUp" => op.security(security("operator")),
-            "DescribeServerInfo" | "SignIn" | "SignOut" => op,
-            _ => op.security(security("session")),
+        op = error_responses(op, &a.refusals());
+        op = match a.access() {
+            Access::Operator => op.security(security("operator")),
+            Access::Anyone => op,
+            Access::User => op.security(security("session")),
         };
         paths = paths.path(format!("/api/{name}"), PathItem::new(HttpMethod::Post, op));
     }
     paths = paths.path("/api/events", events_path());
-    let free = || utoipa::openapi::schema::AdditionalProperties::FreeForm(false);
     // One server-sent event: its name, and JSON data naming it again.
     let stream_event = obj()
         .property(
@@ -453,16 +215,10 @@ pub fn document() -> OpenApi {
             ObjectBuilder::new()
                 .schema_type(Type::String)
                 .enum_values(Some(
-                    [
-                        "ready",
-                        "usage",
-                        "notice",
-                        "postpaid",
-                        "permission",
-                        "resync",
-                    ]
-                    .map(serde_json::Value::from)
-                    .to_vec(),
+                    LiveEvent::ALL
+                        .iter()
+                        .map(|e| serde_json::Value::from(e.as_str()))
+                        .collect::<Vec<_>>(),
                 )),
         )
         .property(
@@ -474,60 +230,10 @@ pub fn document() -> OpenApi {
         )
         .required("event")
         .required("data");
-    let mut components = ComponentsBuilder::new()
-        .schema("Empty", obj().additional_properties(Some(free())))
-        // An answer with nothing in it but the envelope's RequestId.
-        .schema("Nothing", obj())
+    let components = ComponentsBuilder::new()
         .schema("ErrorResponse", error)
-        .schema("StreamEvent", stream_event)
-        .schema(
-            "EndedSessions",
-            obj()
-                .property(
-                    "EndedSessions",
-                    ObjectBuilder::new()
-                        .schema_type(Type::Integer)
-                        .minimum(Some(0)),
-                )
-                .required("EndedSessions"),
-        );
-    components = with::<Identity>(components);
-    components = with::<User>(components);
-    components = with::<ListResourcesRequest>(components);
-    components = with::<ResourcePage>(components);
-    components = with::<ResourceRow>(components);
-    components = with::<StatusCounts>(components);
-    components = with::<Summary>(components);
-    components = with::<ResourceRef>(components);
-    components = with::<KnowledgeUsage>(components);
-    components = with::<RenewRequest>(components);
-    components = with::<RenewResult>(components);
-    components = with::<RestoreResult>(components);
-    components = with::<PostpaidView>(components);
-    components = with::<ModifyBudgetRequest>(components);
-    components = with::<BillsRequest>(components);
-    components = with::<BillPage>(components);
-    components = with::<TopUpRequest>(components);
-    components = with::<TopUpResult>(components);
-    components = with::<WebhooksView>(components);
-    components = with::<CreateWebhookRequest>(components);
-    components = with::<CreatedWebhook>(components);
-    components = with::<WebhookRef>(components);
-    components = with::<PostpaidChange>(components);
-    components = with::<ModifyPostpaidRequest>(components);
-    components = with::<ModifyPermissionRequest>(components);
-    components = with::<ReportUsageRequest>(components);
-    components = with::<Deduction>(components);
-    components = with::<DeductionsRequest>(components);
-    components = with::<DeductionPage>(components);
-    components = with::<billing_rules::deduction::DeductionEntry>(components);
-    components = with::<billing_rules::forecast::Forecast>(components);
-    components = with::<KindForecast>(components);
-    components = with::<RunningOut>(components);
-    components = with::<NoticesRequest>(components);
-    components = with::<NoticePage>(components);
-    components = with::<NoticeView>(components);
-    components = with::<MarkNoticesReadRequest>(components);
+        .schema("StreamEvent", stream_event);
+    let mut components = billing_rules::actions::schemas::all(components);
     // NoticeIds (at least one), or All: true.
     let mark = utoipa::openapi::schema::AllOfBuilder::new()
         .item(<MarkNoticesReadRequest as utoipa::PartialSchema>::schema())
@@ -555,13 +261,6 @@ pub fn document() -> OpenApi {
                 ),
         );
     components = components.schema("MarkNoticesReadRequest", mark);
-    components = with::<UnreadCount>(components);
-    components = with::<OutboxRequest>(components);
-    components = with::<OutboxPage>(components);
-    components = with::<UsageHistoryRequest>(components);
-    components = with::<UsageHistory>(components);
-    components = with::<ServerInfo>(components);
-    components = with::<SignInRequest>(components);
     let components = components
         .security_scheme(
             "operator",

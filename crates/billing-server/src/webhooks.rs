@@ -224,7 +224,7 @@ pub async fn deliver_due(st: &Shared) -> Result<usize, ApiError> {
     let claimed = tokio::task::spawn_blocking(move || {
         st2.db
             .write(None, |s| {
-                ps::claim_due(s.conn(), now, lease, batch).map_err(crate::store::internal)
+                ps::claim_due(s.conn(), now, lease, batch).map_err(crate::store::storage)
             })
             .map(|(v, _)| v)
     })
@@ -247,7 +247,7 @@ pub async fn deliver_due(st: &Shared) -> Result<usize, ApiError> {
     tokio::task::spawn_blocking(move || {
         st2.db.write(None, |s| {
             for (c, a) in claimed.iter().zip(&attempts) {
-                ps::record_attempt(s.conn(), c.seq, a).map_err(crate::store::internal)?;
+                ps::record_attempt(s.conn(), c.seq, a).map_err(crate::store::storage)?;
             }
             for t in &tenants {
                 billing_rules::store::Store::changed(s, t, billing_rules::store::Change::Postpaid);

@@ -493,9 +493,24 @@ async fn each_event_reaches_each_endpoint_once_signed_and_retries_until_accepted
     for r in &flaky.got() {
         verify(&flaky_secret, r);
     }
-    // Nothing is delivered twice (a quiet period: a duplicate would come
-    // from a sender that claimed a delivery already made).
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Nothing is delivered twice. A duplicate needs a second claim, and a
+    // claim needs a delivery still Pending with its lease run out (the
+    // lease is three request timeouts): once no delivery is Pending, none
+    // can be claimed again, and the sender records an outcome only after
+    // the receiver answered, so every send of every claim has arrived.
+    let path = dir.path().join("w.sqlite");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while db_figure(
+        &path,
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'Pending'",
+    ) > 0
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "deliveries never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     for got in [ok.got(), flaky.got()] {
         let ids: std::collections::BTreeSet<&str> =
             got.iter().map(|r| r.event_id.as_str()).collect();

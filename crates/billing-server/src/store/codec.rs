@@ -35,7 +35,7 @@ pub(super) fn tag<T: Serialize>(v: &T) -> String {
 pub(super) fn untag<T: DeserializeOwned>(s: &str) -> Result<T, DbError> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
         .or_else(|_| serde_json::from_str(s))
-        .map_err(|e| DbError(format!("stored value {s:?}: {e}")))
+        .map_err(|e| DbError::new(format!("stored value {s:?}: {e}")))
 }
 
 /// Lower-cased id and name, as the list's search matches them.

@@ -99,9 +99,35 @@ pub fn internal(e: impl std::fmt::Display) -> ApiError {
     )
 }
 
-fn db(e: DbError) -> ApiError {
+/// A storage failure as the caller learns of it: the database away is
+/// [`ErrorCode::ServiceUnavailable`] (503, retry), anything else an
+/// internal error. Either way nothing was changed.
+pub fn storage(e: DbError) -> ApiError {
+    if e.away {
+        tracing::warn!(cause = %e, "storage unavailable");
+        return unavailable();
+    }
     internal(e)
 }
+
+/// The database is briefly away: nothing was changed, try again.
+pub fn unavailable() -> ApiError {
+    ApiError::new(
+        ErrorCode::ServiceUnavailable,
+        "The service's storage is briefly unavailable; nothing was changed. Try again in a few seconds.",
+    )
+}
+
+fn db(e: DbError) -> ApiError {
+    storage(e)
+}
+
+/// How many times a transaction is begun on a fresh connection after the
+/// first one failed to begin: a failure before the transaction began (or
+/// before its first statement of the caller's) provably committed nothing,
+/// so retrying it is safe, for reads and writes alike. A pooled connection
+/// the database has closed (a restart, a terminated backend) fails there.
+const BEGIN_RETRIES: usize = 1;
 
 impl Db {
     pub fn open(database: &Database, pool_size: u32) -> Result<Db, DbError> {
@@ -117,7 +143,7 @@ impl Db {
             Database::Postgres(url) => {
                 let config: ::postgres::Config = url
                     .parse()
-                    .map_err(|e| DbError(format!("postgres URL: {e}")))?;
+                    .map_err(|e| DbError::new(format!("postgres URL: {e}")))?;
                 Pool::Postgres(
                     r2d2::Pool::builder()
                         .max_size(pool_size)
@@ -165,24 +191,46 @@ impl Db {
             Pool::Sqlite(_) => Some(self.writer.lock().unwrap_or_else(|p| p.into_inner())),
             Pool::Postgres(_) => None,
         };
-        self.with_conn(|conn| {
-            match conn.dialect() {
-                Dialect::Sqlite => conn.batch("BEGIN IMMEDIATE").map_err(db)?,
-                Dialect::Postgres => {
-                    conn.batch("BEGIN").map_err(db)?;
-                    if let Some(t) = tenant {
-                        // Serialise this tenant's writes across replicas.
-                        conn.rows(
-                            "SELECT 1 FROM accounts WHERE tenant_id = $1 FOR UPDATE",
-                            &[t.into()],
-                        )
-                        .map_err(|e| rollback(conn, e))?;
+        let mut f = Some(f);
+        for attempt in 0..=BEGIN_RETRIES {
+            let begun = self
+                .with_conn(|conn| {
+                    let begin = match conn.dialect() {
+                        Dialect::Sqlite => conn.batch("BEGIN IMMEDIATE"),
+                        Dialect::Postgres => conn.batch("BEGIN").and_then(|_| match tenant {
+                            // Serialise this tenant's writes across replicas.
+                            Some(t) => conn
+                                .rows(
+                                    "SELECT 1 FROM accounts WHERE tenant_id = $1 FOR UPDATE",
+                                    &[t.into()],
+                                )
+                                .map(|_| ())
+                                .inspect_err(|_| {
+                                    let _ = conn.batch("ROLLBACK");
+                                }),
+                            None => Ok(()),
+                        }),
+                    };
+                    match begin {
+                        Ok(()) => Ok(finish(
+                            conn,
+                            true,
+                            self.private_webhooks,
+                            f.take().expect("run once"),
+                        )),
+                        Err(e) => Err(e),
                     }
+                })
+                .and_then(|r| r);
+            match begun {
+                Ok(done) => return done,
+                Err(e) if e.away && attempt < BEGIN_RETRIES => {
+                    tracing::warn!(cause = %e, "a write could not begin; again on a fresh connection");
                 }
+                Err(e) => return Err(db(e)),
             }
-            finish(conn, true, self.private_webhooks, f)
-        })
-        .map_err(db)?
+        }
+        Err(unavailable())
     }
 
     /// Run `f` in one read-only transaction (a consistent snapshot).
@@ -190,16 +238,36 @@ impl Db {
         &self,
         f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        self.with_conn(|conn| {
-            match conn.dialect() {
-                Dialect::Sqlite => conn.batch("BEGIN").map_err(db)?,
-                Dialect::Postgres => conn
-                    .batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .map_err(db)?,
+        let mut f = Some(f);
+        for attempt in 0..=BEGIN_RETRIES {
+            let begun = self
+                .with_conn(|conn| {
+                    let begin = match conn.dialect() {
+                        Dialect::Sqlite => conn.batch("BEGIN"),
+                        Dialect::Postgres => {
+                            conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        }
+                    };
+                    begin.map(|()| {
+                        finish(
+                            conn,
+                            false,
+                            self.private_webhooks,
+                            f.take().expect("run once"),
+                        )
+                        .map(|(v, _)| v)
+                    })
+                })
+                .and_then(|r| r);
+            match begun {
+                Ok(done) => return done,
+                Err(e) if e.away && attempt < BEGIN_RETRIES => {
+                    tracing::warn!(cause = %e, "a read could not begin; again on a fresh connection");
+                }
+                Err(e) => return Err(db(e)),
             }
-            finish(conn, false, self.private_webhooks, f).map(|(v, _)| v)
-        })
-        .map_err(db)?
+        }
+        Err(unavailable())
     }
 
     /// Bring `tenant` up to date with time at `now`, if anything of it is
@@ -275,7 +343,7 @@ impl Db {
             c.row("SELECT MAX(version) FROM schema_migrations", &[])
                 .and_then(|r| match r.and_then(|r| r.opt_int(0)) {
                     Some(v) if v >= migrate::LATEST => Ok(()),
-                    v => Err(DbError(format!(
+                    v => Err(DbError::new(format!(
                         "schema at {v:?}, want {}",
                         migrate::LATEST
                     ))),

@@ -36,8 +36,8 @@ pub fn add_postpaid_units(
         }
         hour += Duration::hours(1);
     }
-    Err(DbError(
-        "no open hour for postpaid usage within 48 hours".into(),
+    Err(DbError::new(
+        "no open hour for postpaid usage within 48 hours",
     ))
 }
 
@@ -72,7 +72,7 @@ pub fn settle_hours(c: &mut dyn Sql, tenant: &str, lines: &[BillLine]) -> Result
         )?;
         if n != 1 {
             // Another settlement got here first: this one must not debit.
-            return Err(DbError(format!(
+            return Err(DbError::new(format!(
                 "hour {} of {tenant} was settled concurrently",
                 l.hour
             )));

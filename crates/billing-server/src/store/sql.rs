@@ -85,11 +85,26 @@ impl Row {
 
 /// A storage failure, with its cause (logged by the server, never sent).
 #[derive(Debug)]
-pub struct DbError(pub String);
+pub struct DbError {
+    pub cause: String,
+    /// The database is away (a connection lost or refused, the server
+    /// shutting down, no connection free in time, a lock held past the
+    /// busy timeout), not wrong: the same request may succeed shortly.
+    pub away: bool,
+}
+
+impl DbError {
+    pub fn new(cause: impl Into<String>) -> DbError {
+        DbError {
+            cause: cause.into(),
+            away: false,
+        }
+    }
+}
 
 impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.cause)
     }
 }
 
@@ -97,25 +112,61 @@ impl std::error::Error for DbError {}
 
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
-        DbError(format!("sqlite: {e}"))
+        // Busy past the busy timeout, or locked: another writer holds the
+        // file; the same request may go through in a moment.
+        let away = matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        DbError {
+            cause: format!("sqlite: {e}"),
+            away,
+        }
+    }
+}
+
+/// Whether a PostgreSQL failure means the server is away rather than the
+/// statement wrong: a connection exception (class 08), an administrator's
+/// or a crash's shutdown (57P01–57P03), too many connections (53300), or a
+/// connection that closed or failed underneath (no SQLSTATE at all, an I/O
+/// error or a closed client).
+pub fn postgres_away(e: &postgres::Error) -> bool {
+    match e.code() {
+        Some(state) => {
+            let code = state.code();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+        }
+        None => {
+            e.is_closed()
+                || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+                || e.to_string().contains("connection")
+        }
     }
 }
 
 impl From<postgres::Error> for DbError {
     fn from(e: postgres::Error) -> Self {
-        DbError(format!("postgres: {e}"))
+        DbError {
+            away: postgres_away(&e),
+            cause: format!("postgres: {e}"),
+        }
     }
 }
 
 impl From<r2d2::Error> for DbError {
+    /// No connection could be had in time: the database is away or
+    /// overloaded.
     fn from(e: r2d2::Error) -> Self {
-        DbError(format!("connection pool: {e}"))
+        DbError {
+            cause: format!("connection pool: {e}"),
+            away: true,
+        }
     }
 }
 
 impl From<serde_json::Error> for DbError {
     fn from(e: serde_json::Error) -> Self {
-        DbError(format!("stored JSON: {e}"))
+        DbError::new(format!("stored JSON: {e}"))
     }
 }
 
