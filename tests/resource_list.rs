@@ -694,3 +694,34 @@ async fn zone_choice_moves_dates_never_badges_and_is_remembered() {
         .unwrap();
     billing_console::format::set_display_zone(billing_console::format::DisplayZone::Browser);
 }
+
+/// Storage briefly away: a read is asked once more and the page loads as
+/// if nothing happened; twice away, the alert says the service is briefly
+/// unavailable and that nothing was changed.
+#[wasm_bindgen_test]
+async fn a_read_is_retried_once_when_storage_is_briefly_away() {
+    let h = mount("/pay-as-you-go");
+    wait_for("rows", || row_with(&h.root, "Token package 2M")).await;
+    let away = || {
+        Failure::Error(ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "The database is restarting.",
+        ))
+    };
+    h.store.fail_next(away());
+    let calls = h.store.calls();
+    click(&get(&h.root, "button", "Exhausted (1)").await).await;
+    wait_for("exhausted rows after one retry", || {
+        row_with(&h.root, "Search package 10K calls")
+    })
+    .await;
+    assert!(find(&h.root, "alert", "Could not load resources").is_none());
+    assert!(h.store.calls() >= calls + 2, "asked again");
+
+    h.store.fail_next(away());
+    h.store.fail_next(away());
+    click(&get(&h.root, "button", "All (7)").await).await;
+    let alert = get(&h.root, "alert", "Could not load resources").await;
+    assert!(text(&alert).contains("briefly unavailable; nothing was changed"));
+    assert!(text(&alert).contains("ServiceUnavailable"));
+}

@@ -178,6 +178,9 @@ pub fn parse_envelope<T: DeserializeOwned>(text: &str) -> Result<T, ClientError>
     serde_json::from_value(Value::Object(resp)).map_err(|e| ClientError::Malformed(e.to_string()))
 }
 
+/// How long a read waits before asking again when storage was away.
+pub const RETRY_AFTER_MS: u32 = 1_000;
+
 /// Typed calls over a transport. Cheap to clone.
 #[derive(Clone)]
 pub struct Api(SendWrapper<Rc<dyn Transport>>);
@@ -195,8 +198,17 @@ impl Api {
     /// the registry.
     pub async fn call<A: ActionDef>(&self, req: &A::Request) -> Result<A::Response, ClientError> {
         let body = serde_json::to_value(req).map_err(|e| ClientError::Malformed(e.to_string()))?;
-        let text = self.0.call(A::ACTION.name(), body).await?;
-        parse_envelope(&text)
+        let text = self.0.call(A::ACTION.name(), body.clone()).await?;
+        match parse_envelope(&text) {
+            // Storage was briefly away: a read is asked once more, after
+            // the second the server's Retry-After asks for (a change is
+            // not: the person decides, told that nothing was changed).
+            Err(e) if e.code() == Some(ErrorCode::ServiceUnavailable) && !A::ACTION.writes() => {
+                gloo_timers::future::TimeoutFuture::new(RETRY_AFTER_MS).await;
+                parse_envelope(&self.0.call(A::ACTION.name(), body).await?)
+            }
+            answer => answer,
+        }
     }
 
     pub async fn identity(&self) -> Result<Identity, ClientError> {

@@ -276,11 +276,44 @@ pub fn document() -> OpenApi {
             )),
         )
         .build();
+    let mut components = components;
+    name_every_variant(&mut components);
     OpenApiBuilder::new()
         .info(InfoBuilder::new().title("Billing resources API").version(env!("CARGO_PKG_VERSION")).description(Some("POST /api/{Action} with a JSON body of PascalCase fields (unknown fields are refused). Success: {\"Response\": {..., \"RequestId\"}}. Failure: {\"Response\": {\"Error\": {\"Code\", \"Message\"}, \"RequestId\"}} with the status of its code. State changes need the console's own Origin. Any other method on an action gets 405 with Allow: POST.")).build())
         .paths(paths.build())
         .components(Some(components))
         .build()
+}
+
+/// Every inline variant of a `oneOf` becomes a component of its own, named
+/// after its schema and the variant (`Notice` + `ExpiringSoon`): client
+/// generators then give each one class, instead of naming an inline
+/// variant and the object inside it alike and dropping both.
+fn name_every_variant(components: &mut utoipa::openapi::Components) {
+    let mut named = Vec::new();
+    for (name, schema) in components.schemas.iter_mut() {
+        let RefOr::T(Schema::OneOf(one_of)) = schema else {
+            continue;
+        };
+        for item in one_of.items.iter_mut() {
+            let RefOr::T(Schema::Object(variant)) = item else {
+                continue;
+            };
+            let tag = match (&variant.enum_values, variant.required.as_slice()) {
+                (Some(values), _) if values.len() == 1 => values[0].as_str().map(str::to_string),
+                (None, [field]) if variant.properties.len() == 1 => Some(field.clone()),
+                _ => None,
+            };
+            if let Some(tag) = tag {
+                let full = format!("{name}{tag}");
+                let inline = std::mem::replace(item, r(&full));
+                named.push((full, inline));
+            }
+        }
+    }
+    for (name, schema) in named {
+        components.schemas.insert(name, schema);
+    }
 }
 
 #[cfg(test)]
@@ -301,6 +334,18 @@ mod tests {
             .collect();
         missing.dedup();
         assert!(missing.is_empty(), "unresolved: {missing:?}");
+    }
+
+    /// No `oneOf` holds an inline object or enum: every variant is named.
+    #[test]
+    fn every_variant_is_a_named_component() {
+        let doc = serde_json::to_value(document()).unwrap();
+        for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+            for item in schema["oneOf"].as_array().into_iter().flatten() {
+                assert!(item["$ref"].is_string(), "{name}: inline variant {item}");
+            }
+        }
+        assert!(doc["components"]["schemas"]["NoticeExpiringSoon"].is_object());
     }
 
     /// Request schemas refuse unknown fields, as the server does.

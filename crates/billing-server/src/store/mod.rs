@@ -122,12 +122,14 @@ fn db(e: DbError) -> ApiError {
     storage(e)
 }
 
-/// How many times a transaction is begun on a fresh connection after the
-/// first one failed to begin: a failure before the transaction began (or
-/// before its first statement of the caller's) provably committed nothing,
-/// so retrying it is safe, for reads and writes alike. A pooled connection
-/// the database has closed (a restart, a terminated backend) fails there.
-const BEGIN_RETRIES: usize = 1;
+// A transaction that failed to begin because the database is away is
+// begun again on another connection: a failure before the transaction
+// began (or before the caller's first statement) provably committed
+// nothing, so retrying it is safe, for reads and writes alike. A pooled
+// connection the database has closed (a restart, terminated backends)
+// fails there and is discarded; after an outage every idle connection of
+// the pool may be such, so it is tried up to the pool's size, and then a
+// fresh connection once more.
 
 impl Db {
     pub fn open(database: &Database, pool_size: u32) -> Result<Db, DbError> {
@@ -171,6 +173,16 @@ impl Db {
         }
     }
 
+    /// How often a transaction that could not begin is begun again (see
+    /// the note above `impl Db`): every pooled connection may be dead after
+    /// an outage. SQLite's file does not go away: no retry.
+    fn begin_retries(&self) -> usize {
+        match &self.pool {
+            Pool::Sqlite(_) => 0,
+            Pool::Postgres(p) => p.max_size() as usize,
+        }
+    }
+
     fn with_conn<T>(&self, f: impl FnOnce(&mut dyn Sql) -> T) -> Result<T, DbError> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => f(&mut *p.get()?),
@@ -192,7 +204,8 @@ impl Db {
             Pool::Postgres(_) => None,
         };
         let mut f = Some(f);
-        for attempt in 0..=BEGIN_RETRIES {
+        let retries = self.begin_retries();
+        for attempt in 0..=retries {
             let begun = self
                 .with_conn(|conn| {
                     let begin = match conn.dialect() {
@@ -224,7 +237,7 @@ impl Db {
                 .and_then(|r| r);
             match begun {
                 Ok(done) => return done,
-                Err(e) if e.away && attempt < BEGIN_RETRIES => {
+                Err(e) if e.away && attempt < retries => {
                     tracing::warn!(cause = %e, "a write could not begin; again on a fresh connection");
                 }
                 Err(e) => return Err(db(e)),
@@ -239,7 +252,8 @@ impl Db {
         f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         let mut f = Some(f);
-        for attempt in 0..=BEGIN_RETRIES {
+        let retries = self.begin_retries();
+        for attempt in 0..=retries {
             let begun = self
                 .with_conn(|conn| {
                     let begin = match conn.dialect() {
@@ -261,7 +275,7 @@ impl Db {
                 .and_then(|r| r);
             match begun {
                 Ok(done) => return done,
-                Err(e) if e.away && attempt < BEGIN_RETRIES => {
+                Err(e) if e.away && attempt < retries => {
                     tracing::warn!(cause = %e, "a read could not begin; again on a fresh connection");
                 }
                 Err(e) => return Err(db(e)),

@@ -280,17 +280,30 @@ pub fn free_port() -> u16 {
 
 /// A figure straight from the database (on a thread of its own: the
 /// blocking PostgreSQL client must not run inside the async runtime).
+/// A connection the database closed under a statement is a 503: the
+/// figure is asked again (a few times: after an outage every pooled
+/// connection may be dead).
 pub fn figure(db: &billing_server::store::Db, sql: &str) -> i64 {
     std::thread::scope(|t| {
         t.spawn(|| {
-            db.read(|s| {
-                Ok(s.conn()
-                    .row(sql, &[])
-                    .map_err(billing_server::store::internal)?
-                    .map(|r| r.int(0))
-                    .unwrap_or(0))
-            })
-            .unwrap()
+            let mut tries = 0;
+            loop {
+                let got = db.read(|s| {
+                    Ok(s.conn()
+                        .row(sql, &[])
+                        .map_err(billing_server::store::storage)?
+                        .map(|r| r.int(0))
+                        .unwrap_or(0))
+                });
+                match got {
+                    Err(e)
+                        if e.code == billing_rules::ErrorCode::ServiceUnavailable && tries < 5 =>
+                    {
+                        tries += 1
+                    }
+                    got => return got.unwrap(),
+                }
+            }
         })
         .join()
         .unwrap()
