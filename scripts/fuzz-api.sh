@@ -67,6 +67,8 @@ fuzz() {
 SESSION_OPS=(--exclude-operation-id SignIn --exclude-operation-id SignOut --exclude-operation-id SignOutEverywhere)
 BILLING_FUZZ_SESSION="$(sign_in u-acme-main)" fuzz "signed in as the main account" "${SESSION_OPS[@]}"
 BILLING_FUZZ_SESSION="$(sign_in u-acme-sub)" fuzz "signed in as a sub-account" "${SESSION_OPS[@]}"
+# A client generated from the same document reads every read operation.
+scripts/generated-client.sh "$BASE" "$(sign_in u-acme-main)" "$(sign_in u-acme-sub)"
 BILLING_FUZZ_SESSION="" fuzz "sign-in and sign-out" \
   --include-operation-id SignIn --include-operation-id SignOut --include-operation-id SignOutEverywhere
 if grep -E 'request failed|panicked' "$WORK/server.log"; then

@@ -200,6 +200,13 @@ pub fn document() -> OpenApi {
                 ),
             );
         op = error_responses(op, &a.refusals());
+        // Whether it changes state, from the registry (tools may retry a
+        // read; the generated-client check calls every read).
+        op = op.extensions(Some(
+            utoipa::openapi::extensions::ExtensionsBuilder::new()
+                .add("x-billing-writes", a.writes())
+                .build(),
+        ));
         op = match a.access() {
             Access::Operator => op.security(security("operator")),
             Access::Anyone => op,
