@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::actions::ActionDef;
 use crate::api::*;
 use crate::billing::{BillLine, Budget, OpenHour, TopUpKey};
-use crate::deduction::{self, Deduction, DeductionEntry};
+use crate::deduction::{self, DeductionEntry};
 use crate::engine;
 use crate::forecast::{self, UsageBasis};
 use crate::knowledge::{KnowledgeItem, KnowledgeState};
@@ -20,7 +21,10 @@ use crate::postpaid::PostpaidState;
 use crate::query;
 use crate::reminders::{Fired, FiredKey};
 use crate::status::{status, Status};
-use crate::store::{Change, Store, StoreResult, UsageKey};
+use crate::store::{
+    AccountStore, BillingStore, Change, Context, MeteringStore, NoticeStore, ResourceStore,
+    StoreResult, UsageKey, WebhookStore,
+};
 use crate::webhook::{Delivery, DeliveryState, Endpoint, Event};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,7 +89,7 @@ fn default_postpaid() -> PostpaidState {
     }
 }
 
-impl Store for Ledger {
+impl AccountStore for Ledger {
     fn user(&mut self, user_id: &str) -> StoreResult<Option<User>> {
         Ok(self.users.iter().find(|u| u.id == user_id).cloned())
     }
@@ -129,7 +133,9 @@ impl Store for Ledger {
         }
         Ok(())
     }
+}
 
+impl ResourceStore for Ledger {
     fn resource(&mut self, tenant: &str, id: &str) -> StoreResult<Option<Resource>> {
         Ok(self
             .resources
@@ -250,34 +256,9 @@ impl Store for Ledger {
         }
         Ok(())
     }
+}
 
-    fn postpaid(&mut self, tenant: &str) -> StoreResult<PostpaidState> {
-        Ok(self.postpaid_state(tenant))
-    }
-
-    fn save_postpaid(
-        &mut self,
-        tenant: &str,
-        state: &PostpaidState,
-        change: &PostpaidChange,
-    ) -> StoreResult<()> {
-        self.postpaid.insert(tenant.to_string(), state.clone());
-        self.postpaid_history.push(change.clone());
-        Ok(())
-    }
-
-    fn postpaid_history(&mut self, tenant: &str, limit: usize) -> StoreResult<Vec<PostpaidChange>> {
-        let mut history: Vec<PostpaidChange> = self
-            .postpaid_history
-            .iter()
-            .filter(|c| c.tenant_id == tenant)
-            .cloned()
-            .collect();
-        history.sort_by_key(|c| std::cmp::Reverse(c.at));
-        history.truncate(limit);
-        Ok(history)
-    }
-
+impl MeteringStore for Ledger {
     fn usage_key(&mut self, tenant: &str, key: &str) -> StoreResult<Option<UsageKey>> {
         Ok(self
             .usage_keys
@@ -378,7 +359,9 @@ impl Store for Ledger {
             .cloned()
             .collect())
     }
+}
 
+impl NoticeStore for Ledger {
     fn mark_fired(&mut self, _tenant: &str, key: &FiredKey) -> StoreResult<bool> {
         Ok(self.fired.0.insert(key.clone()))
     }
@@ -487,6 +470,35 @@ impl Store for Ledger {
             total: mine.len() as u64,
             items: mine.into_iter().skip(skip).take(take).cloned().collect(),
         })
+    }
+}
+
+impl BillingStore for Ledger {
+    fn postpaid(&mut self, tenant: &str) -> StoreResult<PostpaidState> {
+        Ok(self.postpaid_state(tenant))
+    }
+
+    fn save_postpaid(
+        &mut self,
+        tenant: &str,
+        state: &PostpaidState,
+        change: &PostpaidChange,
+    ) -> StoreResult<()> {
+        self.postpaid.insert(tenant.to_string(), state.clone());
+        self.postpaid_history.push(change.clone());
+        Ok(())
+    }
+
+    fn postpaid_history(&mut self, tenant: &str, limit: usize) -> StoreResult<Vec<PostpaidChange>> {
+        let mut history: Vec<PostpaidChange> = self
+            .postpaid_history
+            .iter()
+            .filter(|c| c.tenant_id == tenant)
+            .cloned()
+            .collect();
+        history.sort_by_key(|c| std::cmp::Reverse(c.at));
+        history.truncate(limit);
+        Ok(history)
     }
 
     fn add_postpaid_units(
@@ -611,7 +623,9 @@ impl Store for Ledger {
             .insert(key.to_string(), k.clone());
         Ok(())
     }
+}
 
+impl WebhookStore for Ledger {
     fn endpoints(&mut self, tenant: &str) -> StoreResult<Vec<Endpoint>> {
         Ok(self
             .endpoints
@@ -631,11 +645,6 @@ impl Store for Ledger {
             .retain(|e| !(e.tenant_id == tenant && e.id == id));
         self.deliveries.retain(|d| d.endpoint_id != id);
         Ok(())
-    }
-
-    /// The in-browser demo sends nothing: its secret only looks like one.
-    fn new_secret(&mut self) -> String {
-        format!("whsec_demo_{:04}", self.endpoints.len() + 1)
     }
 
     fn add_event(&mut self, e: &Event, only: Option<&str>) -> StoreResult<()> {
@@ -681,12 +690,19 @@ impl Store for Ledger {
             .cloned()
             .collect())
     }
+}
+
+impl Context for Ledger {
+    /// The in-browser demo sends nothing: its secret only looks like one.
+    fn new_secret(&mut self) -> String {
+        format!("whsec_demo_{:04}", self.endpoints.len() + 1)
+    }
 
     fn changed(&mut self, _tenant: &str, _what: Change) {}
 }
 
-/// Convenience over the engine, for the mock store and tests: each runs the
-/// shared path (advance the user's tenant to `now`, then the action).
+/// Reading the seed, letting time pass, and running actions through the
+/// registry's dispatch (the mock store's path).
 impl Ledger {
     pub fn account_of(&self, tenant: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.tenant_id == tenant)
@@ -704,20 +720,6 @@ impl Ledger {
             .get(tenant)
             .cloned()
             .unwrap_or_else(default_postpaid)
-    }
-
-    fn tenant_of(&self, user_id: &str) -> Option<String> {
-        self.users
-            .iter()
-            .find(|u| u.id == user_id)
-            .map(|u| u.tenant_id.clone())
-    }
-
-    fn at_now(&mut self, user_id: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
-        if let Some(t) = self.tenant_of(user_id) {
-            engine::catch_up(self, &t, now)?;
-        }
-        Ok(())
     }
 
     /// Let time pass to `now` for every tenant: time-driven rules, and the
@@ -741,100 +743,15 @@ impl Ledger {
             .collect()
     }
 
-    pub fn usage_history(
+    /// Run action `A` for `user_id` at `now` through the registry's
+    /// dispatch, as the mock store does: the caller's tenant caught up,
+    /// then the action (`user_id` is ignored for an operator's action).
+    pub fn act<A: ActionDef>(
         &mut self,
         user_id: &str,
-        req: &UsageHistoryRequest,
+        req: &A::Request,
         now: DateTime<Utc>,
-    ) -> Result<UsageHistory, ApiError> {
-        engine::usage_history(self, user_id, req, now)
-    }
-
-    pub fn list_resources(
-        &mut self,
-        user_id: &str,
-        q: &ListResourcesRequest,
-        now: DateTime<Utc>,
-    ) -> Result<ResourcePage, ApiError> {
-        self.at_now(user_id, now)?;
-        engine::list_resources(self, user_id, q, now)
-    }
-
-    pub fn summary(&mut self, user_id: &str, now: DateTime<Utc>) -> Result<Summary, ApiError> {
-        self.at_now(user_id, now)?;
-        engine::summary(self, user_id, now)
-    }
-
-    pub fn knowledge_usage(
-        &mut self,
-        user_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<KnowledgeUsage, ApiError> {
-        self.at_now(user_id, now)?;
-        engine::knowledge_usage(self, user_id, now)
-    }
-
-    pub fn renew(
-        &mut self,
-        user_id: &str,
-        req: &RenewRequest,
-        now: DateTime<Utc>,
-    ) -> Result<RenewResult, ApiError> {
-        self.at_now(user_id, now)?;
-        engine::renew(self, user_id, req, now)
-    }
-
-    pub fn restore_knowledge(
-        &mut self,
-        user_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<RestoreResult, ApiError> {
-        self.at_now(user_id, now)?;
-        engine::restore_knowledge(self, user_id, now)
-    }
-
-    pub fn modify_postpaid(
-        &mut self,
-        user_id: &str,
-        enable: bool,
-        now: DateTime<Utc>,
-    ) -> Result<PostpaidView, ApiError> {
-        self.at_now(user_id, now)?;
-        engine::modify_postpaid(self, user_id, enable, now)
-    }
-
-    pub fn list_sub_accounts(&mut self, user_id: &str) -> Result<Vec<User>, ApiError> {
-        engine::list_sub_accounts(self, user_id)
-    }
-
-    pub fn modify_permission(
-        &mut self,
-        user_id: &str,
-        req: &ModifyPermissionRequest,
-    ) -> Result<User, ApiError> {
-        engine::modify_permission(self, user_id, req)
-    }
-
-    /// Meter usage (operator side): the tenant advanced to `now`, then the
-    /// deduction, firing what it made due.
-    pub fn report_usage(
-        &mut self,
-        req: &ReportUsageRequest,
-        now: DateTime<Utc>,
-    ) -> Result<Deduction, ApiError> {
-        engine::catch_up(self, &req.tenant_id, now)?;
-        engine::report_usage(self, req, now)
-    }
-
-    pub fn notices(&mut self, user_id: &str, req: &NoticesRequest) -> Result<NoticePage, ApiError> {
-        engine::notices(self, user_id, req)
-    }
-
-    pub fn mark_notices_read(
-        &mut self,
-        user_id: &str,
-        req: &MarkNoticesReadRequest,
-    ) -> Result<UnreadCount, ApiError> {
-        engine::mark_notices_read(self, user_id, req)
+    ) -> Result<A::Response, ApiError> {
+        crate::handlers::call::<A, _>(self, user_id, req, now)
     }
 }

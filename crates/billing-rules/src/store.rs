@@ -80,10 +80,27 @@ pub struct UsageKey {
     pub deduction: Deduction,
 }
 
-/// Tenant-scoped reads and writes. Implementations read and write only the
-/// rows named; the engine decides what to do with them.
-pub trait Store {
-    // Users and accounts.
+/// Every feature's store and the request's [`Context`]: what the engine
+/// runs on. Tenant-scoped reads and writes: implementations read and write
+/// only the rows named; the engine decides what to do with them.
+pub trait Store:
+    AccountStore + ResourceStore + MeteringStore + NoticeStore + BillingStore + WebhookStore + Context
+{
+}
+
+impl<T> Store for T where
+    T: AccountStore
+        + ResourceStore
+        + MeteringStore
+        + NoticeStore
+        + BillingStore
+        + WebhookStore
+        + Context
+{
+}
+
+/// Users and accounts: who a user is, the tenant's users and their grants, the account's balance.
+pub trait AccountStore {
     fn user(&mut self, user_id: &str) -> StoreResult<Option<User>>;
     fn tenant_users(&mut self, tenant: &str) -> StoreResult<Vec<User>>;
     fn set_postpaid_permission(
@@ -94,8 +111,10 @@ pub trait Store {
     ) -> StoreResult<()>;
     fn account(&mut self, tenant: &str) -> StoreResult<Option<Account>>;
     fn set_balance(&mut self, tenant: &str, cents: i64) -> StoreResult<()>;
+}
 
-    // Resources.
+/// Resources and the list: the packages and quotas, their deduction order, the list page, the attention area, and knowledge capacity and items.
+pub trait ResourceStore {
     fn resource(&mut self, tenant: &str, id: &str) -> StoreResult<Option<Resource>>;
     /// Resources whose next time-driven instant ([`crate::reminders::next_due`])
     /// has come by `now`.
@@ -149,8 +168,6 @@ pub trait Store {
     /// nearly exhausted or exhausted, expiring within 30 days, expired in
     /// the last 30 days.
     fn attention(&mut self, tenant: &str, now: DateTime<Utc>) -> StoreResult<Vec<Resource>>;
-
-    // Knowledge.
     fn knowledge(&mut self, tenant: &str) -> StoreResult<Vec<KnowledgeItem>>;
     fn set_knowledge_state(
         &mut self,
@@ -158,19 +175,10 @@ pub trait Store {
         ids: &[String],
         state: KnowledgeState,
     ) -> StoreResult<()>;
+}
 
-    // Postpaid.
-    fn postpaid(&mut self, tenant: &str) -> StoreResult<PostpaidState>;
-    fn save_postpaid(
-        &mut self,
-        tenant: &str,
-        state: &PostpaidState,
-        change: &PostpaidChange,
-    ) -> StoreResult<()>;
-    /// Newest first; equal instants in the order they were made.
-    fn postpaid_history(&mut self, tenant: &str, limit: usize) -> StoreResult<Vec<PostpaidChange>>;
-
-    // Metering.
+/// Metering and deductions: idempotency keys, usage records and their hourly sums, and the deduction ledger.
+pub trait MeteringStore {
     fn usage_key(&mut self, tenant: &str, key: &str) -> StoreResult<Option<UsageKey>>;
     fn save_usage_key(&mut self, tenant: &str, key: &str, k: &UsageKey) -> StoreResult<()>;
     fn add_usage_record(&mut self, r: &UsageRecord) -> StoreResult<()>;
@@ -182,7 +190,6 @@ pub trait Store {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<Vec<UsageRecord>>;
-
     /// The tenant's usage of each of `kinds` (in that order) by UTC hour
     /// over the pace window at `now` ([`crate::forecast::window_start`]
     /// onward), and the hour its usage of the kind began.
@@ -192,8 +199,6 @@ pub trait Store {
         kinds: &[ResourceKind],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<UsageBasis>>;
-
-    // The deduction ledger.
     fn add_deductions(&mut self, entries: &[DeductionEntry]) -> StoreResult<()>;
     /// One page, the last written first; the request is validated.
     fn deductions(
@@ -203,8 +208,10 @@ pub trait Store {
         skip: usize,
         take: usize,
     ) -> StoreResult<DeductionPage>;
+}
 
-    // Notices and reminders.
+/// Notices and reminders: once-only thresholds, console notices with their read state, and the reminder outbox.
+pub trait NoticeStore {
     /// Record a threshold as fired; false when it had fired already.
     fn mark_fired(&mut self, tenant: &str, key: &FiredKey) -> StoreResult<bool>;
     /// The tenant's next notice/reminder number (1, 2, ...).
@@ -238,8 +245,19 @@ pub trait Store {
         skip: usize,
         take: usize,
     ) -> StoreResult<OutboxPage>;
+}
 
-    // Postpaid billing.
+/// Postpaid settings and billing: the switch and its history, hourly postpaid units, settled bill lines, the budget and top-up keys.
+pub trait BillingStore {
+    fn postpaid(&mut self, tenant: &str) -> StoreResult<PostpaidState>;
+    fn save_postpaid(
+        &mut self,
+        tenant: &str,
+        state: &PostpaidState,
+        change: &PostpaidChange,
+    ) -> StoreResult<()>;
+    /// Newest first; equal instants in the order they were made.
+    fn postpaid_history(&mut self, tenant: &str, limit: usize) -> StoreResult<Vec<PostpaidChange>>;
     /// Count `units` drawn postpaid at `at` into its UTC hour, or, when
     /// that hour is settled already (a request that began before the
     /// settlement committed), into the first open hour after it.
@@ -276,19 +294,14 @@ pub trait Store {
         k: &TopUpKey,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
+}
 
-    // Webhooks.
+/// Alert webhooks: endpoints, events and their deliveries.
+pub trait WebhookStore {
     /// Oldest first.
     fn endpoints(&mut self, tenant: &str) -> StoreResult<Vec<Endpoint>>;
     fn add_endpoint(&mut self, e: &Endpoint, secret: &str) -> StoreResult<()>;
     fn delete_endpoint(&mut self, tenant: &str, id: &str) -> StoreResult<()>;
-    /// A new signing secret (unguessable where it matters: the server).
-    fn new_secret(&mut self) -> String;
-    /// Whether webhooks may go to private addresses and over http://
-    /// (the server's `--allow-private-webhooks`, for tests).
-    fn private_webhooks_allowed(&self) -> bool {
-        false
-    }
     /// Record an event with a pending delivery for each of the tenant's
     /// endpoints (or only `only`).
     fn add_event(&mut self, e: &Event, only: Option<&str>) -> StoreResult<()>;
@@ -299,7 +312,26 @@ pub trait Store {
         endpoint_id: &str,
         limit: usize,
     ) -> StoreResult<Vec<Delivery>>;
+}
 
+/// What a request runs with that is not storage: where secrets come from, what this deployment allows, and where the changes it made are told (live updates after commit).
+pub trait Context {
+    /// A new signing secret (unguessable where it matters: the server).
+    fn new_secret(&mut self) -> String;
+    /// Whether webhooks may go to private addresses and over http://
+    /// (the server's `--allow-private-webhooks`, for tests).
+    fn private_webhooks_allowed(&self) -> bool {
+        false
+    }
     /// The engine says what it changed (for live updates after commit).
     fn changed(&mut self, tenant: &str, what: Change);
+}
+
+/// Every feature's store trait, for code that calls a concrete store's
+/// methods (the server's `SqlStore`, tests): `use billing_rules::store::prelude::*`.
+pub mod prelude {
+    pub use super::{
+        AccountStore, BillingStore, Context, MeteringStore, NoticeStore, ResourceStore, Store,
+        WebhookStore,
+    };
 }

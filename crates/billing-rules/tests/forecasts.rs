@@ -1,6 +1,7 @@
 //! Run-out forecasts and the deduction ledger: examples a user would
 //! check by hand, and properties over random packages, paces and metering.
 
+use billing_rules::actions::{def, Empty};
 use billing_rules::api::*;
 use billing_rules::deduction::Pool;
 use billing_rules::forecast::{self, Fate, Forecast, Outcome, UsageBasis};
@@ -331,10 +332,10 @@ proptest! {
                     }, at));
                 }
                 Step::Renew(i, months) => {
-                    let _ = l.renew(seed::users::ACME_MAIN, &RenewRequest { resource_id: ids[i].clone(), months }, at);
+                    let _ = l.act::<def::RenewResource>(seed::users::ACME_MAIN, &RenewRequest { resource_id: ids[i].clone(), months }, at);
                 }
                 Step::Postpaid(on) => {
-                    let _ = l.modify_postpaid(seed::users::ACME_MAIN, on, at);
+                    let _ = l.act::<def::ModifyPostpaidSetting>(seed::users::ACME_MAIN, &ModifyPostpaidRequest { enabled: on }, at);
                 }
                 Step::Clock(secs) => at += Duration::seconds(secs),
             }
@@ -345,7 +346,7 @@ proptest! {
 
 /// The forecast in the list row of the package `id` (Acme's main account).
 fn row_forecast(l: &mut Ledger, id: &str) -> Forecast {
-    l.list_resources(
+    l.act::<def::DescribeResources>(
         seed::users::ACME_MAIN,
         &ListResourcesRequest {
             tab: Tab::PayAsYouGo,
@@ -368,7 +369,8 @@ fn row_forecast(l: &mut Ledger, id: &str) -> Forecast {
 fn metering_adds_ledger_lines_and_moves_the_forecast() {
     let mut l = seed::demo(now());
     let before = row_forecast(&mut l, "res-search-trial");
-    l.report_usage(
+    l.act::<def::ReportUsage>(
+        "",
         &ReportUsageRequest {
             tenant_id: seed::ACME.into(),
             kind: ResourceKind::SearchPackage,
@@ -403,7 +405,9 @@ fn metering_adds_ledger_lines_and_moves_the_forecast() {
         e.remaining_after.unwrap()
     );
     // The summary names it, and the notice fired once.
-    let sum = l.summary(seed::users::ACME_MAIN, now()).unwrap();
+    let sum = l
+        .act::<def::DescribeAccountSummary>(seed::users::ACME_MAIN, &Empty {}, now())
+        .unwrap();
     assert!(sum
         .running_out
         .iter()

@@ -1,5 +1,6 @@
 //! The notification engine, usage history and CSV export.
 
+use billing_rules::actions::def;
 use billing_rules::api::*;
 use billing_rules::model::*;
 use billing_rules::notify::{self, Granularity, NextReminder};
@@ -60,7 +61,8 @@ fn metering_crossing_thresholds_fires_each_once() {
     // The tenants that got a notice or reminder from the metering event.
     let report = |l: &mut billing_rules::Ledger, amount: u64, key: &str| {
         let before = l.message_seq.clone();
-        l.report_usage(
+        l.act::<def::ReportUsage>(
+            "",
             &ReportUsageRequest {
                 tenant_id: seed::ACME.into(),
                 kind: ResourceKind::SearchPackage,
@@ -114,7 +116,8 @@ fn metering_crossing_thresholds_fires_each_once() {
     assert_eq!(pct.len(), 3);
     // Both search packages are used up and postpaid is off: refused, nothing new fires.
     let n = l.notices.len();
-    let refused = l.report_usage(
+    let refused = l.act::<def::ReportUsage>(
+        "",
         &ReportUsageRequest {
             tenant_id: seed::ACME.into(),
             kind: ResourceKind::SearchPackage,
@@ -164,13 +167,14 @@ fn restart_catches_up_without_repeating() {
 }
 
 fn all_notices(l: &mut billing_rules::Ledger, user: &str) -> NoticePage {
-    l.notices(
+    l.act::<def::DescribeNotices>(
         user,
         &NoticesRequest {
             page_number: 1,
             page_size: 100,
             unread_only: false,
         },
+        t0(),
     )
     .unwrap()
 }
@@ -188,12 +192,13 @@ fn notices_are_per_tenant_unread_first_and_read_per_user() {
     );
     let first = page.items[0].id.clone();
     let left = l
-        .mark_notices_read(
+        .act::<def::MarkNoticesRead>(
             users::ACME_MAIN,
             &MarkNoticesReadRequest {
                 notice_ids: vec![first.clone()],
                 all: false,
             },
+            t0(),
         )
         .unwrap();
     assert_eq!(left.unread_count, page.total - 1);
@@ -204,13 +209,14 @@ fn notices_are_per_tenant_unread_first_and_read_per_user() {
         "read ones sink below unread"
     );
     let bob = l
-        .notices(
+        .act::<def::DescribeNotices>(
             users::ACME_SUB,
             &NoticesRequest {
                 page_number: 1,
                 page_size: 100,
                 unread_only: true,
             },
+            t0(),
         )
         .unwrap();
     assert_eq!(bob.unread_count, page.total, "read state is per user");
@@ -222,22 +228,24 @@ fn notices_are_per_tenant_unread_first_and_read_per_user() {
         .id
         .clone();
     let e = l
-        .mark_notices_read(
+        .act::<def::MarkNoticesRead>(
             users::ACME_MAIN,
             &MarkNoticesReadRequest {
                 notice_ids: vec![gx_id],
                 all: false,
             },
+            t0(),
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::ResourceNotFound);
     assert_eq!(
-        l.mark_notices_read(
+        l.act::<def::MarkNoticesRead>(
             users::ACME_MAIN,
             &MarkNoticesReadRequest {
                 notice_ids: vec![],
                 all: true
-            }
+            },
+            t0()
         )
         .unwrap()
         .unread_count,
@@ -249,7 +257,7 @@ fn notices_are_per_tenant_unread_first_and_read_per_user() {
 fn history_buckets_by_day_and_hour() {
     let mut l = seed::demo(t0());
     let day = l
-        .usage_history(
+        .act::<def::DescribeUsageHistory>(
             users::ACME_MAIN,
             &UsageHistoryRequest {
                 kind: ResourceKind::TokenPackage,
@@ -263,7 +271,7 @@ fn history_buckets_by_day_and_hour() {
     assert!(day.points.windows(2).all(|w| w[1].x - w[0].x == 86_400));
     assert!(day.points.iter().any(|p| p.y > 0));
     let hour = l
-        .usage_history(
+        .act::<def::DescribeUsageHistory>(
             users::ACME_MAIN,
             &UsageHistoryRequest {
                 kind: ResourceKind::ConcurrencyQuota,
@@ -328,7 +336,7 @@ fn csv_round_trips_awkward_names_with_zones() {
     let mut l = seed::demo(t0());
     l.resources[0].name = "Tokens, \"big\" pack\nline two".into();
     let page = l
-        .list_resources(
+        .act::<def::DescribeResources>(
             users::ACME_MAIN,
             &ListResourcesRequest {
                 tab: Tab::PayAsYouGo,
@@ -379,7 +387,9 @@ fn csv_cells_never_run_as_formulas() {
         page_number: 1,
         page_size: 50,
     };
-    let page = l.list_resources(users::ACME_MAIN, &q, t0()).unwrap();
+    let page = l
+        .act::<def::DescribeResources>(users::ACME_MAIN, &q, t0())
+        .unwrap();
     let text = billing_rules::csv::to_csv(&page.items, billing_rules::csv::HEADER, |_| 0);
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let names: Vec<String> = rdr.records().map(|r| r.unwrap()[1].to_string()).collect();

@@ -1,5 +1,6 @@
 //! Each rule at its edges.
 
+use billing_rules::actions::{def, Empty};
 use billing_rules::api::*;
 use billing_rules::deduction::{self, DeductionError};
 use billing_rules::expiry::{badge, days_left, ExpiryBadge};
@@ -398,7 +399,9 @@ fn formats() {
 fn demo_seed_shows_every_state() {
     let now = t0();
     let mut l = seed::demo(now);
-    let acme = l.summary(users::ACME_MAIN, now).unwrap();
+    let acme = l
+        .act::<def::DescribeAccountSummary>(users::ACME_MAIN, &Empty {}, now)
+        .unwrap();
     assert_eq!(
         acme.nearly_exhausted
             .iter()
@@ -431,7 +434,9 @@ fn demo_seed_shows_every_state() {
         "expired capacity isolates knowledge"
     );
     assert!(!acme.account.unwrap().is_overdue());
-    let gx = l.summary(users::GLOBEX_MAIN, now).unwrap();
+    let gx = l
+        .act::<def::DescribeAccountSummary>(users::GLOBEX_MAIN, &Empty {}, now)
+        .unwrap();
     assert!(gx.account.unwrap().is_overdue());
     assert_eq!(gx.expiring_1.len(), 1);
     let q = ListResourcesRequest {
@@ -442,7 +447,9 @@ fn demo_seed_shows_every_state() {
         page_number: 1,
         page_size: 10,
     };
-    let page = l.list_resources(users::ACME_MAIN, &q, now).unwrap();
+    let page = l
+        .act::<def::DescribeResources>(users::ACME_MAIN, &q, now)
+        .unwrap();
     assert_eq!(
         page.counts,
         StatusCounts {
@@ -482,7 +489,9 @@ fn list_validates_filters_searches_and_pages() {
         page_number: 1,
         page_size: 10,
     };
-    let p = l.list_resources(users::ACME_MAIN, &q, now).unwrap();
+    let p = l
+        .act::<def::DescribeResources>(users::ACME_MAIN, &q, now)
+        .unwrap();
     assert_eq!(
         p.items
             .iter()
@@ -494,7 +503,7 @@ fn list_validates_filters_searches_and_pages() {
     q.page_number = 2;
     q.page_size = 10;
     assert!(l
-        .list_resources(users::ACME_MAIN, &q, now)
+        .act::<def::DescribeResources>(users::ACME_MAIN, &q, now)
         .unwrap()
         .items
         .is_empty());
@@ -517,63 +526,98 @@ fn ledger_postpaid_renew_restore_and_metering() {
     let mut l = seed::demo(now);
     // Ungranted sub-account is refused, granted one may enable.
     assert_eq!(
-        l.modify_postpaid(users::ACME_SUB, true, now)
-            .unwrap_err()
-            .code,
+        l.act::<def::ModifyPostpaidSetting>(
+            users::ACME_SUB,
+            &ModifyPostpaidRequest { enabled: true },
+            now
+        )
+        .unwrap_err()
+        .code,
         ErrorCode::UnauthorizedOperation
     );
     let v = l
-        .modify_postpaid(users::ACME_SUB_GRANTED, true, now)
+        .act::<def::ModifyPostpaidSetting>(
+            users::ACME_SUB_GRANTED,
+            &ModifyPostpaidRequest { enabled: true },
+            now,
+        )
         .unwrap();
     assert!(v.state.enabled);
     assert_eq!(v.history[0].by_name, "Carol Wu (finance)");
-    l.modify_postpaid(users::ACME_MAIN, false, now).unwrap();
+    l.act::<def::ModifyPostpaidSetting>(
+        users::ACME_MAIN,
+        &ModifyPostpaidRequest { enabled: false },
+        now,
+    )
+    .unwrap();
     let e = l
-        .modify_postpaid(users::ACME_MAIN, true, now + Duration::minutes(59))
+        .act::<def::ModifyPostpaidSetting>(
+            users::ACME_MAIN,
+            &ModifyPostpaidRequest { enabled: true },
+            now + Duration::minutes(59),
+        )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::RequestLimitExceeded);
     assert_eq!(e.next_allowed_at, Some(now + Duration::hours(1)));
     // Overdue tenant cannot enable.
     assert_eq!(
-        l.modify_postpaid(users::GLOBEX_MAIN, true, now)
-            .unwrap_err()
-            .code,
+        l.act::<def::ModifyPostpaidSetting>(
+            users::GLOBEX_MAIN,
+            &ModifyPostpaidRequest { enabled: true },
+            now
+        )
+        .unwrap_err()
+        .code,
         ErrorCode::FailedOperationBalanceInsufficient
     );
     // Permissions are the main account's.
     assert_eq!(
-        l.list_sub_accounts(users::ACME_SUB).unwrap_err().code,
+        l.act::<def::DescribeSubAccountPermissions>(users::ACME_SUB, &Empty {}, now)
+            .unwrap_err()
+            .code,
         ErrorCode::UnauthorizedOperation
     );
-    assert_eq!(l.list_sub_accounts(users::ACME_MAIN).unwrap().len(), 2);
+    assert_eq!(
+        l.act::<def::DescribeSubAccountPermissions>(users::ACME_MAIN, &Empty {}, now)
+            .unwrap()
+            .data
+            .len(),
+        2
+    );
     let req = ModifyPermissionRequest {
         user_id: users::GLOBEX_SUB.into(),
         postpaid_permission: true,
     };
     assert_eq!(
-        l.modify_permission(users::ACME_MAIN, &req)
+        l.act::<def::ModifySubAccountPermission>(users::ACME_MAIN, &req, now)
             .unwrap_err()
             .code,
         ErrorCode::ResourceNotFound,
         "no reach into another tenant"
     );
     // Restore needs capacity: blocked, then renewing the expired 5M capacity frees room.
-    let ku = l.knowledge_usage(users::ACME_MAIN, now).unwrap();
+    let ku = l
+        .act::<def::DescribeKnowledgeUsage>(users::ACME_MAIN, &Empty {}, now)
+        .unwrap();
     assert!(ku.restore_blocked.is_some());
     let renew = RenewRequest {
         resource_id: "res-kb-expired".into(),
         months: 1,
     };
     assert_eq!(
-        l.renew(users::ACME_SUB_GRANTED, &renew, now)
+        l.act::<def::RenewResource>(users::ACME_SUB_GRANTED, &renew, now)
             .unwrap_err()
             .code,
         ErrorCode::UnauthorizedOperation
     );
-    let rr = l.renew(users::ACME_MAIN, &renew, now).unwrap();
+    let rr = l
+        .act::<def::RenewResource>(users::ACME_MAIN, &renew, now)
+        .unwrap();
     assert_eq!(rr.resource.expires_at, now + Duration::days(30));
     assert_eq!(rr.balance_cents, 125_000 - rr.charged_cents);
-    let restored = l.restore_knowledge(users::ACME_MAIN, now).unwrap();
+    let restored = l
+        .act::<def::RestoreKnowledge>(users::ACME_MAIN, &Empty {}, now)
+        .unwrap();
     assert!(restored.restored_items >= 1);
     assert_eq!(restored.still_isolated, 0);
     // Renewing another tenant's resource by id is "not found".
@@ -582,7 +626,9 @@ fn ledger_postpaid_renew_restore_and_metering() {
         months: 1,
     };
     assert_eq!(
-        l.renew(users::ACME_MAIN, &other, now).unwrap_err().code,
+        l.act::<def::RenewResource>(users::ACME_MAIN, &other, now)
+            .unwrap_err()
+            .code,
         ErrorCode::ResourceNotFound
     );
     // Metering: idempotent, and postpaid off refuses whole.
@@ -592,8 +638,8 @@ fn ledger_postpaid_renew_restore_and_metering() {
         amount: 1000,
         idempotency_key: "k1".into(),
     };
-    let first = l.report_usage(&rep, now).unwrap();
-    let again = l.report_usage(&rep, now).unwrap();
+    let first = l.act::<def::ReportUsage>("", &rep, now).unwrap();
+    let again = l.act::<def::ReportUsage>("", &rep, now).unwrap();
     assert_eq!(first, again);
     assert_eq!(
         first.draws[0].resource_id, "res-tok-trial",
@@ -612,7 +658,7 @@ fn ledger_postpaid_renew_restore_and_metering() {
         ..rep
     };
     assert_eq!(
-        l.report_usage(&huge, now).unwrap_err().code,
+        l.act::<def::ReportUsage>("", &huge, now).unwrap_err().code,
         ErrorCode::ResourceInsufficient
     );
 }
@@ -620,7 +666,9 @@ fn ledger_postpaid_renew_restore_and_metering() {
 #[test]
 fn knowledge_usage_sends_counts_as_strings() {
     let mut l = seed::demo(t0());
-    let ku = l.knowledge_usage(users::ACME_MAIN, t0()).unwrap();
+    let ku = l
+        .act::<def::DescribeKnowledgeUsage>(users::ACME_MAIN, &Empty {}, t0())
+        .unwrap();
     let json = serde_json::to_value(&ku).unwrap();
     assert_eq!(json["AvailableCharSize"], "10000000");
     let back: KnowledgeUsage = serde_json::from_value(json).unwrap();
@@ -668,7 +716,9 @@ fn each_kind_says_everything_in_its_spec() {
 fn knowledge_capacity_rows_show_the_characters_stored() {
     let now = Utc::now();
     let mut l = seed::demo(now);
-    let ku = l.knowledge_usage(users::ACME_MAIN, now).unwrap();
+    let ku = l
+        .act::<def::DescribeKnowledgeUsage>(users::ACME_MAIN, &Empty {}, now)
+        .unwrap();
     assert!(ku.used_char_size > 0);
     let q = ListResourcesRequest {
         tab: Tab::KnowledgeBase,
@@ -678,7 +728,9 @@ fn knowledge_capacity_rows_show_the_characters_stored() {
         page_number: 1,
         page_size: 50,
     };
-    let page = l.list_resources(users::ACME_MAIN, &q, now).unwrap();
+    let page = l
+        .act::<def::DescribeResources>(users::ACME_MAIN, &q, now)
+        .unwrap();
     let in_force: Vec<_> = page
         .items
         .iter()

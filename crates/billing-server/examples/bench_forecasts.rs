@@ -10,7 +10,7 @@ use std::time::Instant;
 use billing_rules::api::ListResourcesRequest;
 use billing_rules::engine;
 use billing_rules::model::ResourceKind;
-use billing_rules::store::Store;
+use billing_rules::store::prelude::*;
 use billing_server::store::Db;
 use billing_server::Database;
 

@@ -14,7 +14,7 @@ use billing_rules::api::{
 use billing_rules::engine;
 use billing_rules::handlers::{self, Handler};
 use billing_rules::model::User;
-use billing_rules::store::Store;
+use billing_rules::store::AccountStore;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 

@@ -257,8 +257,7 @@ pub fn sweep(state: &AppState) -> Result<usize, ApiError> {
     settle(state, now)?;
     // Delivery history is kept for the retention period, then forgotten.
     let (_, changes) = state.db.write(None, |s| {
-        store::postpaid_sql::purge_deliveries(s.conn(), now - state.config.webhooks.retention)
-            .map_err(store::storage)
+        s.purge_deliveries(now - state.config.webhooks.retention)
     })?;
     publish(state, &changes);
     state
@@ -279,9 +278,7 @@ pub fn settle(state: &AppState, now: chrono::DateTime<Utc>) -> Result<usize, Api
     let mut lines = 0;
     let mut seen = std::collections::BTreeSet::new();
     loop {
-        let tenants = state.db.read(|s| {
-            store::postpaid_sql::unsettled_tenants(s.conn(), before, 500).map_err(store::storage)
-        })?;
+        let tenants = state.db.read(|s| s.unsettled_tenants(before, 500))?;
         // A tenant that stays open after its settlement (it cannot, unless
         // its account is gone) is not tried again in this round.
         let fresh: Vec<String> = tenants

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::store::postpaid_sql::{self as ps, Attempt, Claimed};
+use crate::store::postpaid_sql::{Attempt, Claimed};
 use crate::Shared;
 
 /// How deliveries are made.
@@ -223,9 +223,7 @@ pub async fn deliver_due(st: &Shared) -> Result<usize, ApiError> {
     let batch = settings.batch;
     let claimed = tokio::task::spawn_blocking(move || {
         st2.db
-            .write(None, |s| {
-                ps::claim_due(s.conn(), now, lease, batch).map_err(crate::store::storage)
-            })
+            .write(None, |s| s.claim_deliveries(now, lease, batch))
             .map(|(v, _)| v)
     })
     .await
@@ -247,10 +245,14 @@ pub async fn deliver_due(st: &Shared) -> Result<usize, ApiError> {
     tokio::task::spawn_blocking(move || {
         st2.db.write(None, |s| {
             for (c, a) in claimed.iter().zip(&attempts) {
-                ps::record_attempt(s.conn(), c.seq, a).map_err(crate::store::storage)?;
+                s.record_attempt(c.seq, a)?;
             }
             for t in &tenants {
-                billing_rules::store::Store::changed(s, t, billing_rules::store::Change::Postpaid);
+                billing_rules::store::Context::changed(
+                    s,
+                    t,
+                    billing_rules::store::Change::Postpaid,
+                );
             }
             Ok(())
         })

@@ -11,7 +11,7 @@ use billing_rules::api::{ApiError, DeductionsRequest, ReportUsageRequest, TopUpR
 use billing_rules::handlers;
 use billing_rules::model::ResourceKind;
 use billing_rules::seed::{self, users::*};
-use billing_rules::store::Store;
+use billing_rules::store::prelude::*;
 use billing_rules::Ledger;
 use billing_server::store::Db;
 use billing_server::Database;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use billing_rules::seed::users::*;
 use billing_rules::seed::ACME;
-use billing_rules::store::Store;
+use billing_rules::store::prelude::*;
 use billing_server::api::is_loopback_host;
 use billing_server::store::Db;
 use billing_server::{AuthMode, ProxyTrust};

@@ -5,14 +5,20 @@
 //! rules hold across server processes. [`SqlStore`] implements the rules
 //! core's [`Store`] once for both databases.
 
+mod accounts;
+mod billing;
 mod codec;
 mod import;
+mod metering;
 pub mod migrate;
+mod notices;
 pub mod postgres;
 pub mod postpaid_sql;
+mod resources;
 pub mod sql;
 mod sql_store;
 pub mod sqlite;
+mod webhook_store;
 
 pub use codec::{from_ns, ns, search_key};
 pub use import::{import, Imported};
@@ -423,7 +429,6 @@ fn finish<T>(
     let mut store = SqlStore {
         conn: &mut *conn,
         changes: Changes::new(),
-        saved: None,
         private_webhooks,
     };
     let out = catch_unwind(AssertUnwindSafe(|| f(&mut store)));
