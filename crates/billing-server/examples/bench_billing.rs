@@ -81,7 +81,7 @@ async fn main() {
                     .rows("SELECT tenant_id FROM accounts ORDER BY tenant_id", &[])
                     .map_err(billing_server::store::internal)?
                     .iter()
-                    .map(|r| r.text(0))
+                    .map(|r| r.text("tenant_id"))
                     .collect())
             })
             .unwrap();

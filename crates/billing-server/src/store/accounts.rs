@@ -54,10 +54,10 @@ impl AccountStore for SqlStore<'_> {
             )
             .map_err(db)?
             .map(|r| Account {
-                tenant_id: r.text(0),
-                name: r.text(1),
-                balance_cents: r.int(2),
-                currency: r.text(3),
+                tenant_id: r.text("tenant_id"),
+                name: r.text("name"),
+                balance_cents: r.int("balance_cents"),
+                currency: r.text("currency"),
             }))
     }
 

@@ -25,10 +25,10 @@ impl BillingStore for SqlStore<'_> {
             .map_err(db)?
             .unwrap_or_default();
         Ok(PostpaidState {
-            enabled: r.int(0) != 0,
-            last_enabled_at: r.opt_int(1).map(from_ns),
-            changed_at: r.opt_int(2).map(from_ns),
-            changed_by: r.opt_text(3),
+            enabled: r.int("pp_enabled") != 0,
+            last_enabled_at: r.opt_int("pp_last_enabled_at").map(from_ns),
+            changed_at: r.opt_int("pp_changed_at").map(from_ns),
+            changed_by: r.opt_text("pp_changed_by"),
         })
     }
 
@@ -65,12 +65,12 @@ impl BillingStore for SqlStore<'_> {
         Ok(rows
             .iter()
             .map(|r| PostpaidChange {
-                tenant_id: r.text(0),
-                at: from_ns(r.int(1)),
-                by_user_id: r.text(2),
-                by_name: r.text(3),
-                from: r.int(4) != 0,
-                to: r.int(5) != 0,
+                tenant_id: r.text("tenant_id"),
+                at: from_ns(r.int("at")),
+                by_user_id: r.text("by_user_id"),
+                by_name: r.text("by_name"),
+                from: r.int("from_enabled") != 0,
+                to: r.int("to_enabled") != 0,
             })
             .collect())
     }

@@ -53,17 +53,17 @@ pub(super) const RES_COLS: &str =
 
 pub(super) fn resource(row: &Row) -> Result<Resource, DbError> {
     Ok(Resource {
-        tenant_id: row.text(0),
-        id: row.text(1),
-        name: row.text(2),
-        kind: untag(&row.text(3))?,
-        source: untag(&row.text(4))?,
-        total: row.u64(5),
-        used: row.u64(6),
-        effective_at: from_ns(row.int(7)),
-        expires_at: from_ns(row.int(8)),
-        model: row.opt_text(9),
-        refunded: row.int(10) != 0,
+        tenant_id: row.text("tenant_id"),
+        id: row.text("id"),
+        name: row.text("name"),
+        kind: untag(&row.text("kind"))?,
+        source: untag(&row.text("source"))?,
+        total: row.u64("total"),
+        used: row.u64("used"),
+        effective_at: from_ns(row.int("effective_at")),
+        expires_at: from_ns(row.int("expires_at")),
+        model: row.opt_text("model"),
+        refunded: row.int("refunded") != 0,
     })
 }
 
@@ -73,11 +73,11 @@ pub(super) fn resources(rows: Vec<Row>) -> Result<Vec<Resource>, DbError> {
 
 pub(super) fn user(row: &Row) -> Result<User, DbError> {
     Ok(User {
-        id: row.text(0),
-        tenant_id: row.text(1),
-        name: row.text(2),
-        role: untag(&row.text(3))?,
-        postpaid_permission: row.int(4) != 0,
+        id: row.text("id"),
+        tenant_id: row.text("tenant_id"),
+        name: row.text("name"),
+        role: untag(&row.text("role"))?,
+        postpaid_permission: row.int("postpaid_permission") != 0,
     })
 }
 

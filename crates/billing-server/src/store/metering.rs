@@ -25,8 +25,8 @@ impl MeteringStore for SqlStore<'_> {
             .map_err(db)?;
         row.map(|r| {
             Ok(UsageKey {
-                fingerprint: r.text(0),
-                deduction: serde_json::from_str(&r.text(1)).map_err(|e| db(e.into()))?,
+                fingerprint: r.text("fingerprint"),
+                deduction: serde_json::from_str(&r.text("deduction")).map_err(|e| db(e.into()))?,
             })
         })
         .transpose()
@@ -61,8 +61,8 @@ impl MeteringStore for SqlStore<'_> {
             .map(|r| UsageRecord {
                 tenant_id: tenant.to_string(),
                 kind,
-                amount: r.u64(0),
-                at: from_ns(r.int(1)),
+                amount: r.u64("amount"),
+                at: from_ns(r.int("at")),
             })
             .collect())
     }
@@ -94,9 +94,16 @@ impl MeteringStore for SqlStore<'_> {
             None => format!("(SELECT CAST(SUM(amount) AS BIGINT) FROM usage_hours WHERE tenant_id = $1 AND kind = $K AND hour >= ${from})"),
         }
         };
-        let mut cols: Vec<String> = (0..days).map(|i| sum(2 + i, Some(3 + i))).collect();
-        cols.push(sum(2 + days, None));
-        cols.push("(SELECT MIN(hour) FROM usage_hours WHERE tenant_id = $1 AND kind = $K)".into());
+        // Named `h0`, `h1`, …, one per edge (the last: the current hour so
+        // far), then `since`.
+        let mut cols: Vec<String> = (0..days)
+            .map(|i| format!("{} AS h{i}", sum(2 + i, Some(3 + i))))
+            .collect();
+        cols.push(format!("{} AS h{days}", sum(2 + days, None)));
+        cols.push(
+            "(SELECT MIN(hour) FROM usage_hours WHERE tenant_id = $1 AND kind = $K) AS since"
+                .into(),
+        );
         let row_sql = cols.join(", ");
         let sql = (0..kinds.len())
             .map(|i| {
@@ -117,9 +124,9 @@ impl MeteringStore for SqlStore<'_> {
                 hours: edges
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, e)| r.opt_int(i).map(|n| (*e, n.max(0) as u64)))
+                    .filter_map(|(i, e)| r.opt_int(&format!("h{i}")).map(|n| (*e, n.max(0) as u64)))
                     .collect(),
-                since: r.opt_int(days + 1).map(from_ns),
+                since: r.opt_int("since").map(from_ns),
             })
             .collect();
         Ok(out)
@@ -158,7 +165,7 @@ impl MeteringStore for SqlStore<'_> {
             and("at <", ns(u).into(), &mut params);
         }
         let total = self.count(
-            &format!("SELECT COUNT(*) FROM deductions WHERE {filter}"),
+            &format!("SELECT COUNT(*) AS n FROM deductions WHERE {filter}"),
             &params,
         )?;
         let n = params.len();
@@ -178,17 +185,17 @@ impl MeteringStore for SqlStore<'_> {
             .iter()
             .map(|r| {
                 Ok(DeductionEntry {
-                    tenant_id: r.text(0),
-                    at: from_ns(r.int(1)),
-                    idempotency_key: r.text(2),
-                    kind: untag(&r.text(3))?,
-                    pool: untag(&r.text(4))?,
-                    resource_id: r.opt_text(5),
-                    resource_name: r.opt_text(6),
-                    amount: r.u64(7),
-                    remaining_before: r.opt_int(8).map(|n| n.max(0) as u64),
-                    remaining_after: r.opt_int(9).map(|n| n.max(0) as u64),
-                    event_amount: r.u64(10),
+                    tenant_id: r.text("tenant_id"),
+                    at: from_ns(r.int("at")),
+                    idempotency_key: r.text("event_key"),
+                    kind: untag(&r.text("kind"))?,
+                    pool: untag(&r.text("pool"))?,
+                    resource_id: r.opt_text("resource_id"),
+                    resource_name: r.opt_text("resource_name"),
+                    amount: r.u64("amount"),
+                    remaining_before: r.opt_int("remaining_before").map(|n| n.max(0) as u64),
+                    remaining_after: r.opt_int("remaining_after").map(|n| n.max(0) as u64),
+                    event_amount: r.u64("event_amount"),
                 })
             })
             .collect::<Result<Vec<_>, _>>()

@@ -57,8 +57,8 @@ pub fn run(conn: &mut dyn Sql) -> Result<(), DbError> {
         d,
     ))?;
     let done = conn
-        .row("SELECT MAX(version) FROM schema_migrations", &[])?
-        .and_then(|r| r.opt_int(0))
+        .row("SELECT MAX(version) AS version FROM schema_migrations", &[])?
+        .and_then(|r| r.opt_int("version"))
         .unwrap_or(0);
     for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > done) {
         conn.batch(&translate(sql, d))?;

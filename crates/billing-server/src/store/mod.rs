@@ -360,8 +360,8 @@ impl Db {
     /// Whether the database answers and is migrated (for `/readyz`).
     pub fn ready(&self) -> Result<(), DbError> {
         self.with_conn(|c| {
-            c.row("SELECT MAX(version) FROM schema_migrations", &[])
-                .and_then(|r| match r.and_then(|r| r.opt_int(0)) {
+            c.row("SELECT MAX(version) AS version FROM schema_migrations", &[])
+                .and_then(|r| match r.and_then(|r| r.opt_int("version")) {
                     Some(v) if v >= migrate::LATEST => Ok(()),
                     v => Err(DbError::new(format!(
                         "schema at {v:?}, want {}",
@@ -391,8 +391,8 @@ impl Db {
             let out = (|| {
                 migrate::run(conn)?;
                 let empty = conn
-                    .row("SELECT COUNT(*) FROM accounts", &[])?
-                    .map(|r| r.int(0))
+                    .row("SELECT COUNT(*) AS n FROM accounts", &[])?
+                    .map(|r| r.int("n"))
                     .unwrap_or(0)
                     == 0;
                 if empty {

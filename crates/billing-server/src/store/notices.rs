@@ -27,7 +27,7 @@ impl NoticeStore for SqlStore<'_> {
             )
             .map_err(db)?
             .ok_or_else(|| ApiError::new(ErrorCode::ResourceNotFound, "Unknown account."))?;
-        Ok(r.u64(0))
+        Ok(r.u64("msg_seq"))
     }
 
     fn add_notice(&mut self, n: &NoticeRecord) -> StoreResult<()> {
@@ -50,7 +50,7 @@ impl NoticeStore for SqlStore<'_> {
     ) -> StoreResult<NoticePage> {
         let base: [V; 2] = [tenant.into(), user_id.into()];
         let all = self.count(
-            "SELECT COUNT(*) FROM notices WHERE tenant_id = $1",
+            "SELECT COUNT(*) AS n FROM notices WHERE tenant_id = $1",
             &base[..1],
         )?;
         let unread_count = self.unread(tenant, user_id)?;
@@ -70,13 +70,13 @@ impl NoticeStore for SqlStore<'_> {
             .iter()
             .map(|r| {
                 Ok(NoticeView {
-                    id: r.text(0),
-                    resource_id: r.text(1),
-                    resource_name: r.text(2),
-                    resource_kind: untag(&r.text(3)).map_err(db)?,
-                    notice: serde_json::from_str(&r.text(4)).map_err(|e| db(e.into()))?,
-                    at: from_ns(r.int(5)),
-                    read: r.int(6) != 0,
+                    id: r.text("id"),
+                    resource_id: r.text("resource_id"),
+                    resource_name: r.text("resource_name"),
+                    resource_kind: untag(&r.text("resource_kind")).map_err(db)?,
+                    notice: serde_json::from_str(&r.text("notice")).map_err(|e| db(e.into()))?,
+                    at: from_ns(r.int("at")),
+                    read: r.int("is_read") != 0,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -141,7 +141,7 @@ impl NoticeStore for SqlStore<'_> {
         take: usize,
     ) -> StoreResult<OutboxPage> {
         let total = self.count(
-            "SELECT COUNT(*) FROM outbox WHERE tenant_id = $1",
+            "SELECT COUNT(*) AS n FROM outbox WHERE tenant_id = $1",
             &[tenant.into()],
         )?;
         let rows = self
@@ -155,13 +155,15 @@ impl NoticeStore for SqlStore<'_> {
             .iter()
             .map(|r| {
                 Ok(OutboxMessage {
-                    tenant_id: r.text(0),
-                    id: r.text(1),
-                    resource_id: r.text(2),
-                    resource_name: r.text(3),
-                    reminder: serde_json::from_str(&r.text(4)).map_err(|e| db(e.into()))?,
-                    channels: serde_json::from_str(&r.text(5)).map_err(|e| db(e.into()))?,
-                    at: from_ns(r.int(6)),
+                    tenant_id: r.text("tenant_id"),
+                    id: r.text("id"),
+                    resource_id: r.text("resource_id"),
+                    resource_name: r.text("resource_name"),
+                    reminder: serde_json::from_str(&r.text("reminder"))
+                        .map_err(|e| db(e.into()))?,
+                    channels: serde_json::from_str(&r.text("channels"))
+                        .map_err(|e| db(e.into()))?,
+                    at: from_ns(r.int("at")),
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;

@@ -104,6 +104,8 @@ impl Sql for PgConn {
     fn rows(&mut self, sql: &str, ps: &[V]) -> Result<Vec<Row>, DbError> {
         let st = self.stmt(sql)?;
         let rows = self.client().query(&st, &params(ps))?;
+        let cols: std::sync::Arc<[String]> =
+            st.columns().iter().map(|c| c.name().to_string()).collect();
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let mut vals = Vec::with_capacity(r.len());
@@ -122,7 +124,7 @@ impl Sql for PgConn {
                 };
                 vals.push(v.unwrap_or(V::Null));
             }
-            out.push(Row(vals));
+            out.push(Row::new(cols.clone(), vals));
         }
         Ok(out)
     }

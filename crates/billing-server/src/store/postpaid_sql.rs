@@ -49,9 +49,9 @@ pub fn open_hours(c: &mut dyn Sql, tenant: &str) -> Result<Vec<OpenHour>, DbErro
     .iter()
     .map(|r| {
         Ok(OpenHour {
-            hour: from_ns(r.int(0)),
-            kind: untag(&r.text(1))?,
-            units: r.u64(2),
+            hour: from_ns(r.int("hour")),
+            kind: untag(&r.text("kind"))?,
+            units: r.u64("units"),
         })
     })
     .collect()
@@ -83,11 +83,11 @@ pub fn settle_hours(c: &mut dyn Sql, tenant: &str, lines: &[BillLine]) -> Result
 
 pub fn billed_since(c: &mut dyn Sql, tenant: &str, from: DateTime<Utc>) -> Result<i64, DbError> {
     Ok(c.row(
-        "SELECT CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) FROM postpaid_hours \
+        "SELECT CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) AS cents FROM postpaid_hours \
          WHERE tenant_id = $1 AND hour >= $2 AND settled_at IS NOT NULL",
         &[tenant.into(), ns(from).into()],
     )?
-    .map(|r| r.int(0))
+    .map(|r| r.int("cents"))
     .unwrap_or(0))
 }
 
@@ -111,7 +111,7 @@ pub fn bills(
     let sums = c
         .row(
             &format!(
-                "SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) FROM postpaid_hours WHERE {filter}"
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) AS cents FROM postpaid_hours WHERE {filter}"
             ),
             &params,
         )?
@@ -130,18 +130,18 @@ pub fn bills(
         .iter()
         .map(|r| {
             Ok(BillLine {
-                hour: from_ns(r.int(0)),
-                kind: untag(&r.text(1))?,
-                units: r.u64(2),
-                amount_cents: r.int(3),
-                settled_at: from_ns(r.int(4)),
+                hour: from_ns(r.int("hour")),
+                kind: untag(&r.text("kind"))?,
+                units: r.u64("units"),
+                amount_cents: r.int("amount_cents"),
+                settled_at: from_ns(r.int("settled_at")),
             })
         })
         .collect::<Result<Vec<_>, DbError>>()?;
     Ok(BillPage {
         items,
-        total: sums.u64(0),
-        total_cents: sums.int(1),
+        total: sums.u64("n"),
+        total_cents: sums.int("cents"),
     })
 }
 
@@ -160,7 +160,7 @@ pub fn unsettled_tenants(
             &[ns(before).into()],
         )?
         .iter()
-        .map(|r| r.text(0))
+        .map(|r| r.text("tenant_id"))
         .collect())
 }
 
@@ -171,9 +171,9 @@ pub fn budget(c: &mut dyn Sql, tenant: &str) -> Result<Option<Budget>, DbError> 
     )?
     .map(|r| {
         Ok(Budget {
-            amount_cents: r.int(0),
-            thresholds: serde_json::from_str(&r.text(1))?,
-            turn_off: r.int(2) != 0,
+            amount_cents: r.int("amount_cents"),
+            thresholds: serde_json::from_str(&r.text("thresholds"))?,
+            turn_off: r.int("turn_off") != 0,
         })
     })
     .transpose()
@@ -201,8 +201,8 @@ pub fn top_up_key(c: &mut dyn Sql, tenant: &str, key: &str) -> Result<Option<Top
         &[tenant.into(), key.into()],
     )?
     .map(|r| TopUpKey {
-        amount_cents: r.int(0),
-        balance_after_cents: r.int(1),
+        amount_cents: r.int("amount_cents"),
+        balance_after_cents: r.int("balance_after_cents"),
     }))
 }
 
@@ -234,11 +234,11 @@ pub fn endpoints(c: &mut dyn Sql, tenant: &str) -> Result<Vec<Endpoint>, DbError
         )?
         .iter()
         .map(|r| Endpoint {
-            id: r.text(0),
+            id: r.text("id"),
             tenant_id: tenant.to_string(),
-            url: r.text(1),
-            created_at: from_ns(r.int(2)),
-            created_by: r.text(3),
+            url: r.text("url"),
+            created_at: from_ns(r.int("created_at")),
+            created_by: r.text("created_by"),
         })
         .collect())
 }
@@ -308,18 +308,18 @@ pub fn add_event(c: &mut dyn Sql, e: &Event, only: Option<&str>) -> Result<(), D
 const DELIVERY_COLS: &str = "d.endpoint_id, d.event_id, v.kind, v.at, d.state, d.attempts, d.last_attempt_at, d.last_status, d.last_error, d.next_at";
 
 fn delivery(r: &Row) -> Result<Delivery, DbError> {
-    let state: DeliveryState = untag(&r.text(4))?;
+    let state: DeliveryState = untag(&r.text("state"))?;
     Ok(Delivery {
-        endpoint_id: r.text(0),
-        event_id: r.text(1),
-        event_kind: untag::<EventType>(&r.text(2))?,
-        event_at: from_ns(r.int(3)),
+        endpoint_id: r.text("endpoint_id"),
+        event_id: r.text("event_id"),
+        event_kind: untag::<EventType>(&r.text("kind"))?,
+        event_at: from_ns(r.int("at")),
         state,
-        attempts: r.int(5).clamp(0, u32::MAX as i64) as u32,
-        last_attempt_at: r.opt_int(6).map(from_ns),
-        last_status: r.opt_int(7).map(|s| s.clamp(0, 999) as u16),
-        last_error: r.opt_text(8),
-        next_attempt_at: (state == DeliveryState::Pending).then(|| from_ns(r.int(9))),
+        attempts: r.int("attempts").clamp(0, u32::MAX as i64) as u32,
+        last_attempt_at: r.opt_int("last_attempt_at").map(from_ns),
+        last_status: r.opt_int("last_status").map(|s| s.clamp(0, 999) as u16),
+        last_error: r.opt_text("last_error"),
+        next_attempt_at: (state == DeliveryState::Pending).then(|| from_ns(r.int("next_at"))),
     })
 }
 
@@ -383,18 +383,18 @@ pub fn claim_due(
     for r in &rows {
         c.exec(
             "UPDATE webhook_deliveries SET lease_until = $2 WHERE seq = $1",
-            &[r.int(0).into(), until.into()],
+            &[r.int("seq").into(), until.into()],
         )?;
         out.push(Claimed {
-            seq: r.int(0),
-            tenant_id: r.text(1),
-            endpoint_id: r.text(2),
-            url: r.text(3),
-            secret: r.text(4),
-            event_id: r.text(5),
-            event_at: from_ns(r.int(6)),
-            body: r.text(7),
-            attempts: r.int(8).clamp(0, u32::MAX as i64) as u32,
+            seq: r.int("seq"),
+            tenant_id: r.text("tenant_id"),
+            endpoint_id: r.text("endpoint_id"),
+            url: r.text("url"),
+            secret: r.text("secret"),
+            event_id: r.text("event_id"),
+            event_at: from_ns(r.int("at")),
+            body: r.text("body"),
+            attempts: r.int("attempts").clamp(0, u32::MAX as i64) as u32,
         });
     }
     Ok(out)
@@ -446,9 +446,9 @@ pub fn purge_deliveries(c: &mut dyn Sql, before: DateTime<Utc>) -> Result<u64, D
 /// The earliest instant a pending delivery is due (for the sender's sleep).
 pub fn next_due(c: &mut dyn Sql) -> Result<Option<DateTime<Utc>>, DbError> {
     Ok(c.row(
-        "SELECT MIN(next_at) FROM webhook_deliveries WHERE state = 'Pending'",
+        "SELECT MIN(next_at) AS next_at FROM webhook_deliveries WHERE state = 'Pending'",
         &[],
     )?
-    .and_then(|r| r.opt_int(0))
+    .and_then(|r| r.opt_int("next_at"))
     .map(from_ns))
 }

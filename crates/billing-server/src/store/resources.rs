@@ -38,7 +38,10 @@ impl ResourceStore for SqlStore<'_> {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let old = match was {
-            Some(w) => Some(Row(vec![tag(&w).into(), tag(&r.kind.tab()).into()])),
+            Some(w) => Some(Row::new(
+                ["status".to_string(), "tab".to_string()].into(),
+                vec![tag(&w).into(), tag(&r.kind.tab()).into()],
+            )),
             None => self
                 .conn
                 .row(
@@ -60,7 +63,7 @@ impl ResourceStore for SqlStore<'_> {
             .map_err(db)?;
         let new = tag(&s);
         if let Some(old) = old {
-            let (was, tab) = (old.text(0), old.text(1));
+            let (was, tab) = (old.text("status"), old.text("tab"));
             if was != new {
                 self.count_status(&r.tenant_id, &tab, &was, -1)?;
                 self.count_status(&r.tenant_id, &tab, &new, 1)?;
@@ -222,13 +225,13 @@ impl ResourceStore for SqlStore<'_> {
         rows.iter()
             .map(|r| {
                 Ok(KnowledgeItem {
-                    tenant_id: r.text(0),
-                    id: r.text(1),
-                    name: r.text(2),
-                    kind: untag(&r.text(3)).map_err(db)?,
-                    chars: r.u64(4),
-                    created_at: from_ns(r.int(5)),
-                    state: untag(&r.text(6)).map_err(db)?,
+                    tenant_id: r.text("tenant_id"),
+                    id: r.text("id"),
+                    name: r.text("name"),
+                    kind: untag(&r.text("kind")).map_err(db)?,
+                    chars: r.u64("chars"),
+                    created_at: from_ns(r.int("created_at")),
+                    state: untag(&r.text("state")).map_err(db)?,
                 })
             })
             .collect()

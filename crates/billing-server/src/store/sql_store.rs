@@ -58,7 +58,7 @@ impl SqlStore<'_> {
                 &[ns(now).into(), limit.into()],
             )
             .map_err(db)?;
-        Ok(rows.iter().map(|r| r.text(0)).collect())
+        Ok(rows.iter().map(|r| r.text("tenant_id")).collect())
     }
 
     pub fn all_users(&mut self) -> StoreResult<Vec<User>> {
@@ -78,7 +78,7 @@ impl SqlStore<'_> {
                 &[id_hash.into(), now.into()],
             )
             .map_err(db)?
-            .map(|r| (r.text(0), r.int(1))))
+            .map(|r| (r.text("user_id"), r.int("expires_at"))))
     }
 
     /// Start a session (`now` in Unix microseconds); the user's oldest
@@ -122,7 +122,7 @@ impl SqlStore<'_> {
             )
             .map_err(db)?;
         if let Some(r) = gone {
-            if let Some(u) = self.user(&r.text(0))? {
+            if let Some(u) = self.user(&r.text("user_id"))? {
                 self.changed(&u.tenant_id, Change::Session);
             }
         }
@@ -148,24 +148,24 @@ impl SqlStore<'_> {
             .map_err(db)
     }
 
-    /// A `SELECT COUNT(*) …` figure.
+    /// A `SELECT COUNT(*) AS n …` figure.
     pub(super) fn count(&mut self, sql: &str, params: &[V]) -> StoreResult<u64> {
         Ok(self
             .conn
             .row(sql, params)
             .map_err(db)?
-            .map(|r| r.u64(0))
+            .map(|r| r.u64("n"))
             .unwrap_or(0))
     }
 
     /// The user's unread notices.
     pub(super) fn unread(&mut self, tenant: &str, user_id: &str) -> StoreResult<u64> {
         let all = self.count(
-            "SELECT COUNT(*) FROM notices WHERE tenant_id = $1",
+            "SELECT COUNT(*) AS n FROM notices WHERE tenant_id = $1",
             &[tenant.into()],
         )?;
         let read = self.count(
-            "SELECT COUNT(*) FROM notice_reads WHERE tenant_id = $1 AND user_id = $2",
+            "SELECT COUNT(*) AS n FROM notice_reads WHERE tenant_id = $1 AND user_id = $2",
             &[tenant.into(), user_id.into()],
         )?;
         Ok(all.saturating_sub(read))
@@ -217,15 +217,15 @@ impl SqlStore<'_> {
             ),
             // A search narrows by substring, which no index serves.
             Some(p) => self.conn.rows(
-                "SELECT status, COUNT(*) FROM resources WHERE tenant_id = $1 AND tab = $2 AND search LIKE $3 ESCAPE '\\' GROUP BY status",
+                "SELECT status, COUNT(*) AS n FROM resources WHERE tenant_id = $1 AND tab = $2 AND search LIKE $3 ESCAPE '\\' GROUP BY status",
                 &[tenant.into(), tab.into(), p.into()],
             ),
         }
         .map_err(db)?;
         let mut c = StatusCounts::default();
         for r in rows {
-            let n = r.u64(1);
-            match untag::<Status>(&r.text(0)).map_err(db)? {
+            let n = r.u64("n");
+            match untag::<Status>(&r.text("status")).map_err(db)? {
                 Status::Available => c.available += n,
                 Status::Exhausted => c.exhausted += n,
                 Status::Expired => c.expired += n,

@@ -63,6 +63,8 @@ impl Sql for Connection {
     fn rows(&mut self, sql: &str, params: &[V]) -> Result<Vec<Row>, DbError> {
         let mut st = self.prepare_cached(&numbered_for_sqlite(sql))?;
         let n = st.column_count();
+        let cols: std::sync::Arc<[String]> =
+            st.column_names().into_iter().map(str::to_string).collect();
         let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -77,7 +79,7 @@ impl Sql for Connection {
                     }
                 });
             }
-            out.push(Row(vals));
+            out.push(Row::new(cols.clone(), vals));
         }
         Ok(out)
     }

@@ -292,7 +292,7 @@ pub fn figure(db: &billing_server::store::Db, sql: &str) -> i64 {
                     Ok(s.conn()
                         .row(sql, &[])
                         .map_err(billing_server::store::storage)?
-                        .map(|r| r.int(0))
+                        .map(|r| r.figure())
                         .unwrap_or(0))
                 });
                 match got {
