@@ -25,6 +25,7 @@ pub enum Notice {
     /// Usage at 100%.
     Exhausted,
     /// 30, 7 or 1 day(s) before expiration.
+    #[serde(rename_all = "PascalCase")]
     ExpiringSoon {
         days: u8,
     },
@@ -34,6 +35,7 @@ pub enum Notice {
     RunningOut,
     /// The month's postpaid spend reached this percent of the budget (once
     /// per threshold and month; account-level).
+    #[serde(rename_all = "PascalCase")]
     BudgetReached {
         percent: u8,
     },
@@ -59,8 +61,10 @@ impl Notice {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Reminder {
     /// Remaining quota dropped to 10%, 5% or 1% (packages only).
+    #[serde(rename_all = "PascalCase")]
     RemainingPercent { percent: u8 },
     /// 7, 5, 3 or 1 day(s) before expiration.
+    #[serde(rename_all = "PascalCase")]
     DaysBeforeExpiry { days: u8 },
 }
 

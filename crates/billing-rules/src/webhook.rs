@@ -37,11 +37,19 @@ pub enum EventType {
     Test,
 }
 
+/// The version of the events' JSON body (see [`Event::version`]).
+pub const PAYLOAD_VERSION: u32 = 2;
+
 /// An event, as delivered (the JSON body every endpoint receives).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct Event {
+    /// The payload's version: 2 since every field is PascalCase (a notice's
+    /// `Days` and `Percent` were `days` and `percent`); absent in events
+    /// queued before.
+    #[serde(default)]
+    pub version: u32,
     /// Unique per tenant: receivers de-duplicate by it.
     pub id: String,
     pub tenant_id: String,

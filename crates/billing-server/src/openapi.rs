@@ -355,6 +355,38 @@ mod tests {
         assert!(doc["components"]["schemas"]["NoticeExpiringSoon"].is_object());
     }
 
+    /// Every field of every schema is PascalCase (the server-sent event's
+    /// `event` and `data` are the SSE format's own).
+    #[test]
+    fn every_field_is_pascal_case() {
+        fn walk(v: &serde_json::Value, at: &str, bad: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(serde_json::Value::Object(props)) = m.get("properties") {
+                        for k in props.keys() {
+                            if !k.starts_with(|c: char| c.is_ascii_uppercase()) {
+                                bad.push(format!("{at}.{k}"));
+                            }
+                        }
+                    }
+                    for (k, x) in m {
+                        walk(x, &format!("{at}/{k}"), bad);
+                    }
+                }
+                serde_json::Value::Array(xs) => xs.iter().for_each(|x| walk(x, at, bad)),
+                _ => {}
+            }
+        }
+        let mut doc = serde_json::to_value(document()).unwrap();
+        doc["components"]["schemas"]
+            .as_object_mut()
+            .unwrap()
+            .remove("StreamEvent");
+        let mut bad = Vec::new();
+        walk(&doc, "", &mut bad);
+        assert!(bad.is_empty(), "not PascalCase: {bad:?}");
+    }
+
     /// Request schemas refuse unknown fields, as the server does.
     #[test]
     fn requests_refuse_unknown_fields() {

@@ -693,7 +693,7 @@ async fn notices_and_reminders_come_with_the_change_and_survive_restart() {
     );
     assert_eq!(
         outbox["Response"]["Items"][0]["Reminder"],
-        json!({ "RemainingPercent": { "percent": 10 } })
+        json!({ "RemainingPercent": { "Percent": 10 } })
     );
     assert_eq!(
         outbox["Response"]["Items"][0]["Channels"],
@@ -1004,4 +1004,98 @@ async fn the_built_client_is_served_precompressed_with_cache_headers() {
         .await
         .unwrap();
     assert_eq!(post.status(), 405);
+}
+
+/// A database written before thresholds' inner fields became PascalCase
+/// (`{"ExpiringSoon":{"days":7}}`): migration 5 rewrites the stored text,
+/// so nothing fires again, and the notices read back in the new shape.
+#[tokio::test]
+async fn a_database_written_before_the_field_case_change_fires_nothing_again() {
+    use billing_server::store::Db;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let database = database_for(&path);
+    let tables = [
+        ("fired", "threshold"),
+        ("notices", "notice"),
+        ("outbox", "reminder"),
+    ];
+    let count = |db: &Db, what: &str| {
+        tables
+            .iter()
+            // REPLACE is case-sensitive in both databases (SQLite's LIKE is not).
+            .map(|(t, c)| {
+                figure(
+                    db,
+                    &format!("SELECT COUNT(*) FROM {t} WHERE REPLACE({c}, '{what}', '') <> {c}"),
+                )
+            })
+            .sum::<i64>()
+    };
+    let (notices, fired) = std::thread::scope(|t| {
+        t.spawn(|| {
+            let db = Db::open(&database, 1).unwrap();
+            let now = chrono::Utc::now();
+            db.migrate_and_seed(|| (billing_rules::seed::demo(now), now))
+                .unwrap();
+            // Back to how version 4 wrote them.
+            db.write(None, |s| {
+                for (t, c) in tables {
+                    s.conn()
+                        .batch(&format!(
+                            "UPDATE {t} SET {c} = REPLACE(REPLACE({c}, '\"Days\":', '\"days\":'), '\"Percent\":', '\"percent\":')"
+                        ))
+                        .map_err(billing_server::store::internal)?;
+                }
+                s.conn()
+                    .batch("DELETE FROM schema_migrations WHERE version = 5")
+                    .map_err(billing_server::store::internal)
+            })
+            .unwrap();
+            assert!(count(&db, "\"days\":") > 0, "the seed has expiry thresholds");
+            (
+                figure(&db, "SELECT COUNT(*) FROM notices"),
+                figure(&db, "SELECT COUNT(*) FROM fired"),
+            )
+        })
+        .join()
+        .unwrap()
+    });
+    // The server migrates on start, then catches the tenant up on a request.
+    let s = Server::start(&path, None, AuthMode::Demo).await;
+    let c = s.signed_in(ACME_MAIN).await;
+    let (st, v) = c
+        .call(
+            "DescribeNotices",
+            json!({ "PageNumber": 1, "PageSize": 100 }),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let expiring: Vec<&Value> = v["Response"]["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["Notice"].get("ExpiringSoon"))
+        .collect();
+    assert!(!expiring.is_empty());
+    assert!(expiring.iter().all(|e| e["Days"].is_u64()), "{expiring:?}");
+    s.stop().await;
+    std::thread::scope(|t| {
+        t.spawn(|| {
+            let db = Db::open(&database, 1).unwrap();
+            assert_eq!(count(&db, "\"days\":") + count(&db, "\"percent\":"), 0);
+            assert_eq!(
+                figure(&db, "SELECT COUNT(*) FROM notices"),
+                notices,
+                "no notice again"
+            );
+            assert_eq!(
+                figure(&db, "SELECT COUNT(*) FROM fired"),
+                fired,
+                "no threshold again"
+            );
+        })
+        .join()
+        .unwrap()
+    });
 }

@@ -325,7 +325,7 @@ async fn budget_thresholds_fire_once_and_the_limit_turns_postpaid_off_within_one
             .as_array()
             .unwrap()
             .iter()
-            .filter_map(|i| i["Notice"]["BudgetReached"]["percent"].as_u64())
+            .filter_map(|i| i["Notice"]["BudgetReached"]["Percent"].as_u64())
             .collect();
         p.sort();
         p

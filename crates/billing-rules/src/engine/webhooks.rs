@@ -23,6 +23,7 @@ pub fn emit<S: Store>(
     let seq = s.next_message_seq(tenant)?;
     s.add_event(
         &Event {
+            version: crate::webhook::PAYLOAD_VERSION,
             id: format!("evt-{tenant}-{seq:08}"),
             tenant_id: tenant.to_string(),
             kind,

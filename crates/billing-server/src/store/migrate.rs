@@ -15,10 +15,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/0004_postpaid_billing_and_webhooks.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/0005_pascal_case_thresholds.sql"),
+    ),
 ];
 
 /// The schema version this build needs.
-pub const LATEST: i64 = 4;
+pub const LATEST: i64 = 5;
 
 /// The migration text for one dialect.
 pub fn translate(sql: &str, d: Dialect) -> String {
