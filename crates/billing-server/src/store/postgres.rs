@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::error::Error;
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
@@ -33,7 +34,8 @@ impl ToSql for V {
 pub struct PgConn {
     /// Always Some until dropped.
     client: Option<Client>,
-    stmts: HashMap<String, Statement>,
+    /// Each prepared statement with its column names.
+    stmts: HashMap<String, (Statement, Arc<[String]>)>,
 }
 
 impl Drop for PgConn {
@@ -51,13 +53,15 @@ impl PgConn {
         self.client.as_mut().expect("client present until drop")
     }
 
-    fn stmt(&mut self, sql: &str) -> Result<Statement, DbError> {
+    fn stmt(&mut self, sql: &str) -> Result<(Statement, Arc<[String]>), DbError> {
         if let Some(s) = self.stmts.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.client().prepare(sql)?;
-        self.stmts.insert(sql.to_string(), s.clone());
-        Ok(s)
+        let st = self.client().prepare(sql)?;
+        let cols: Arc<[String]> = st.columns().iter().map(|c| c.name().to_string()).collect();
+        self.stmts
+            .insert(sql.to_string(), (st.clone(), cols.clone()));
+        Ok((st, cols))
     }
 }
 
@@ -97,15 +101,13 @@ impl Sql for PgConn {
     }
 
     fn exec(&mut self, sql: &str, ps: &[V]) -> Result<u64, DbError> {
-        let st = self.stmt(sql)?;
+        let (st, _) = self.stmt(sql)?;
         Ok(self.client().execute(&st, &params(ps))?)
     }
 
     fn rows(&mut self, sql: &str, ps: &[V]) -> Result<Vec<Row>, DbError> {
-        let st = self.stmt(sql)?;
+        let (st, cols) = self.stmt(sql)?;
         let rows = self.client().query(&st, &params(ps))?;
-        let cols: std::sync::Arc<[String]> =
-            st.columns().iter().map(|c| c.name().to_string()).collect();
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let mut vals = Vec::with_capacity(r.len());

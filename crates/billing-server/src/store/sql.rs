@@ -59,21 +59,34 @@ impl<T: Into<V>> From<Option<T>> for V {
 pub struct Row {
     cols: std::sync::Arc<[String]>,
     vals: Vec<V>,
+    /// Where the next lookup looks first: decoders read the columns in
+    /// the statement's order, so each lookup is one comparison.
+    next: std::cell::Cell<usize>,
 }
 
 impl Row {
     pub fn new(cols: std::sync::Arc<[String]>, vals: Vec<V>) -> Row {
-        Row { cols, vals }
+        Row {
+            cols,
+            vals,
+            next: std::cell::Cell::new(0),
+        }
     }
 
     fn get(&self, col: &str) -> Option<&V> {
         if self.cols.is_empty() {
             return None;
         }
-        match self.cols.iter().position(|c| c == col) {
-            Some(i) => self.vals.get(i),
-            None => panic!("no column {col:?} in {:?}", self.cols),
-        }
+        let guess = self.next.get();
+        let at = match self.cols.get(guess) {
+            Some(c) if c == col => guess,
+            _ => match self.cols.iter().position(|c| c == col) {
+                Some(i) => i,
+                None => panic!("no column {col:?} in {:?}", self.cols),
+            },
+        };
+        self.next.set(at + 1);
+        self.vals.get(at)
     }
 
     /// The value of a one-column row, whatever the column is called (a

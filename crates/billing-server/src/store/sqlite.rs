@@ -50,6 +50,30 @@ impl r2d2::ManageConnection for SqliteManager {
     }
 }
 
+thread_local! {
+    /// Each statement's column names, made once per statement text on this
+    /// thread rather than once per query (a cache of cheap copies: cleared
+    /// if statements with literal values ever make it large).
+    static COLUMNS: std::cell::RefCell<std::collections::HashMap<String, std::sync::Arc<[String]>>> =
+        Default::default();
+}
+
+fn column_names(sql: &str, st: &rusqlite::Statement<'_>) -> std::sync::Arc<[String]> {
+    COLUMNS.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(cols) = c.get(sql) {
+            return cols.clone();
+        }
+        if c.len() >= 512 {
+            c.clear();
+        }
+        let cols: std::sync::Arc<[String]> =
+            st.column_names().into_iter().map(str::to_string).collect();
+        c.insert(sql.to_string(), cols.clone());
+        cols
+    })
+}
+
 impl Sql for Connection {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
@@ -63,8 +87,7 @@ impl Sql for Connection {
     fn rows(&mut self, sql: &str, params: &[V]) -> Result<Vec<Row>, DbError> {
         let mut st = self.prepare_cached(&numbered_for_sqlite(sql))?;
         let n = st.column_count();
-        let cols: std::sync::Arc<[String]> =
-            st.column_names().into_iter().map(str::to_string).collect();
+        let cols = column_names(sql, &st);
         let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
