@@ -209,42 +209,47 @@ impl Db {
             Pool::Sqlite(_) => Some(self.writer.lock().unwrap_or_else(|p| p.into_inner())),
             Pool::Postgres(_) => None,
         };
-        let mut f = Some(f);
+        self.begun(
+            "write",
+            |conn| match conn.dialect() {
+                Dialect::Sqlite => conn.batch("BEGIN IMMEDIATE"),
+                Dialect::Postgres => conn.batch("BEGIN").and_then(|_| match tenant {
+                    // Serialise this tenant's writes across replicas.
+                    Some(t) => conn
+                        .rows(
+                            "SELECT 1 FROM accounts WHERE tenant_id = $1 FOR UPDATE",
+                            &[t.into()],
+                        )
+                        .map(|_| ())
+                        .inspect_err(|_| {
+                            let _ = conn.batch("ROLLBACK");
+                        }),
+                    None => Ok(()),
+                }),
+            },
+            |conn| finish(conn, true, self.private_webhooks, f),
+        )
+    }
+
+    /// Begin a transaction with `begin` on a pooled connection, then `run`
+    /// in it; if it could not begin because the database is away, again
+    /// on another connection (see the note above `impl Db`).
+    fn begun<R>(
+        &self,
+        what: &str,
+        begin: impl Fn(&mut dyn Sql) -> Result<(), DbError>,
+        run: impl FnOnce(&mut dyn Sql) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let mut run = Some(run);
         let retries = self.begin_retries();
         for attempt in 0..=retries {
             let begun = self
-                .with_conn(|conn| {
-                    let begin = match conn.dialect() {
-                        Dialect::Sqlite => conn.batch("BEGIN IMMEDIATE"),
-                        Dialect::Postgres => conn.batch("BEGIN").and_then(|_| match tenant {
-                            // Serialise this tenant's writes across replicas.
-                            Some(t) => conn
-                                .rows(
-                                    "SELECT 1 FROM accounts WHERE tenant_id = $1 FOR UPDATE",
-                                    &[t.into()],
-                                )
-                                .map(|_| ())
-                                .inspect_err(|_| {
-                                    let _ = conn.batch("ROLLBACK");
-                                }),
-                            None => Ok(()),
-                        }),
-                    };
-                    match begin {
-                        Ok(()) => Ok(finish(
-                            conn,
-                            true,
-                            self.private_webhooks,
-                            f.take().expect("run once"),
-                        )),
-                        Err(e) => Err(e),
-                    }
-                })
+                .with_conn(|conn| begin(conn).map(|()| run.take().expect("run once")(conn)))
                 .and_then(|r| r);
             match begun {
                 Ok(done) => return done,
                 Err(e) if e.away && attempt < retries => {
-                    tracing::warn!(cause = %e, "a write could not begin; again on a fresh connection");
+                    tracing::warn!(cause = %e, "a {what} could not begin; again on a fresh connection");
                 }
                 Err(e) => return Err(db(e)),
             }
@@ -257,37 +262,14 @@ impl Db {
         &self,
         f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let mut f = Some(f);
-        let retries = self.begin_retries();
-        for attempt in 0..=retries {
-            let begun = self
-                .with_conn(|conn| {
-                    let begin = match conn.dialect() {
-                        Dialect::Sqlite => conn.batch("BEGIN"),
-                        Dialect::Postgres => {
-                            conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                        }
-                    };
-                    begin.map(|()| {
-                        finish(
-                            conn,
-                            false,
-                            self.private_webhooks,
-                            f.take().expect("run once"),
-                        )
-                        .map(|(v, _)| v)
-                    })
-                })
-                .and_then(|r| r);
-            match begun {
-                Ok(done) => return done,
-                Err(e) if e.away && attempt < retries => {
-                    tracing::warn!(cause = %e, "a read could not begin; again on a fresh connection");
-                }
-                Err(e) => return Err(db(e)),
-            }
-        }
-        Err(unavailable())
+        self.begun(
+            "read",
+            |conn| match conn.dialect() {
+                Dialect::Sqlite => conn.batch("BEGIN"),
+                Dialect::Postgres => conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+            },
+            |conn| finish(conn, false, self.private_webhooks, f).map(|(v, _)| v),
+        )
     }
 
     /// Bring `tenant` up to date with time at `now`, if anything of it is
