@@ -18,13 +18,15 @@ pub type UserFn<S> = fn(&mut S, &str, Value, DateTime<Utc>) -> Result<String, Ap
 /// An operator's action on the tenant its request names: `(store, body, now)`.
 pub type OperatorFn<S> = fn(&mut S, Value, DateTime<Utc>) -> Result<String, ApiError>;
 
+/// The tenant an operator's request names (read before the transaction
+/// opens, to take that tenant's lock).
+pub type TenantFn = fn(&Value) -> Result<String, ApiError>;
+
 /// How an engine action is answered.
 pub enum Handler<S> {
     User(UserFn<S>),
     Operator {
-        /// The tenant the request names (read before the transaction
-        /// opens, to take that tenant's lock).
-        tenant: fn(&Value) -> Result<String, ApiError>,
+        tenant: TenantFn,
         run: OperatorFn<S>,
     },
 }

@@ -188,19 +188,6 @@ pub fn resolve(s: &mut SqlStore, who: &Caller) -> Result<User, ApiError> {
     resolve_until(s, who).map(|(u, _)| u)
 }
 
-/// A change for `tenant` ([`crate::store::Db::act`]); what it committed
-/// goes to the live streams.
-pub fn write<T>(
-    st: &Shared,
-    tenant: &str,
-    now: chrono::DateTime<Utc>,
-    f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    let (out, changes) = st.db.act(tenant, now, f)?;
-    crate::publish(st, &changes);
-    out
-}
-
 /// A change to sessions (no tenant lock: sessions are not tenant rows);
 /// the sessions it ended go to the live streams, which then close.
 fn write_sessions<T>(
@@ -208,18 +195,6 @@ fn write_sessions<T>(
     f: impl FnOnce(&mut SqlStore) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
     let (out, changes) = st.db.write(None, f)?;
-    crate::publish(st, &changes);
-    Ok(out)
-}
-
-/// A read by whoever `who` is ([`crate::store::Db::look_as`]).
-pub fn read_as<T>(
-    st: &Shared,
-    who: &Caller,
-    now: chrono::DateTime<Utc>,
-    f: impl FnOnce(&mut SqlStore, &User) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    let (out, changes) = st.db.look_as(now, |s| resolve(s, who), f)?;
     crate::publish(st, &changes);
     Ok(out)
 }
@@ -334,6 +309,21 @@ fn user_fn<'a>(
     }
 }
 
+/// An operator's engine action: the tenant its request names, and its
+/// function; or the internal error of a registry that routes a signed-in
+/// user's action here.
+fn operator_fns<'a>(
+    a: billing_rules::actions::EngineAction,
+) -> Result<(handlers::TenantFn, handlers::OperatorFn<SqlStore<'a>>), ApiError> {
+    match handlers::handler(a) {
+        Handler::Operator { tenant, run } => Ok((tenant, run)),
+        Handler::User(_) => Err(bad(
+            ErrorCode::InternalError,
+            format!("{a:?} is a signed-in user's action."),
+        )),
+    }
+}
+
 /// What an engine action answered, and what it committed (for the live
 /// streams); the outer error is storage's or the caller's identity's.
 pub type Performed = Result<(Result<String, ApiError>, crate::store::Changes), ApiError>;
@@ -372,21 +362,10 @@ pub fn perform_operator(
     body: Value,
     now: DateTime<Utc>,
 ) -> Performed {
-    let (tenant, _) = match handlers::handler::<SqlStore<'static>>(a) {
-        Handler::Operator { tenant, run } => (tenant, run),
-        Handler::User(_) => {
-            return Err(bad(
-                ErrorCode::InternalError,
-                format!("{a:?} is a signed-in user's action."),
-            ))
-        }
-    };
+    let (tenant, _) = operator_fns(a)?;
     let tenant = tenant(&body)?;
     crate::trace::record_tenant(&tenant);
-    db.act(&tenant, now, |s| match handlers::handler(a) {
-        Handler::Operator { run, .. } => run(s, body, now),
-        Handler::User(_) => unreachable!("checked above"),
-    })
+    db.act(&tenant, now, |s| operator_fns(a)?.1(s, body, now))
 }
 
 /// Answer what [`perform`] did: its changes go to the live streams.
